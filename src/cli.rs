@@ -1,0 +1,62 @@
+//! The command line: `jolt` (serve) and the client subcommands that talk to a running daemon.
+
+use crate::config::{Config, ServeArgs};
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// jolt — a Prometheus exporter and load controller for observability demos.
+///
+/// With no subcommand, serves /metrics, the control API and the simulated services.
+/// Every flag also reads a JOLT_* environment variable; precedence is
+/// defaults < --config file < environment < flags.
+#[derive(Debug, Parser)]
+#[command(name = "jolt", version, about, long_about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve (the default when no subcommand is given).
+    Serve,
+}
+
+/// Parses the command line and runs what it asks for.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        None | Some(Command::Serve) => serve(&cli.serve),
+    }
+}
+
+/// Loads the configuration, starts the runtime and serves until SIGINT/SIGTERM.
+fn serve(args: &ServeArgs) -> ExitCode {
+    let config = match Config::load(args) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    crate::logging::init(config.log_format, &config.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return fail(e.into()),
+    };
+    let result = runtime.block_on(crate::server::run(config, crate::server::shutdown_signal()));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(300));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+/// Prints a one-line error and returns the failure exit code.
+pub fn fail(e: anyhow::Error) -> ExitCode {
+    eprintln!("jolt: error: {e:#}");
+    ExitCode::FAILURE
+}

@@ -1,0 +1,191 @@
+//! The daemon's configuration: built-in defaults, then a YAML file, then `JOLT_*` environment
+//! variables, then flags. Validated once, before anything binds.
+//!
+//! Every section lives in a plain serde struct with `deny_unknown_fields`, so a typo in a
+//! config file is an error that names the key rather than a silently ignored setting.
+
+use crate::units::HumanDuration;
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Everything `jolt serve` needs, after merging all sources.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where Prometheus scrapes `/metrics`; all interfaces, as exporters do.
+    pub metrics_listen: SocketAddr,
+    /// The control API; loopback by default because it can load the host.
+    pub control_listen: SocketAddr,
+    /// The simulated services that traffic actions hit.
+    pub services_listen: SocketAddr,
+    /// `text` for people, `json` for log shippers.
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `jolt=debug`.
+    pub log_level: String,
+    /// Where scratch files of disk actions live; crash leftovers here are removed at start.
+    pub state_dir: PathBuf,
+    /// Host collectors: which run and what they skip.
+    pub collectors: crate::metrics::host::HostConfig,
+    /// Control API security and limits.
+    pub control: crate::api::ControlConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            metrics_listen: "0.0.0.0:9477".parse().expect("valid default"),
+            control_listen: "127.0.0.1:9478".parse().expect("valid default"),
+            services_listen: "127.0.0.1:9479".parse().expect("valid default"),
+            log_format: LogFormat::Text,
+            log_level: "info".into(),
+            state_dir: std::env::temp_dir().join("jolt"),
+            collectors: Default::default(),
+            control: Default::default(),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Flags of `jolt serve` (also the flags of plain `jolt`). Each is optional so that only what
+/// the user set overrides the file; clap reads the `JOLT_*` variable when the flag is absent,
+/// which gives the precedence defaults < file < environment < flags.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ServeArgs {
+    /// YAML configuration file; unknown keys are an error.
+    #[arg(long, env = "JOLT_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Metrics listener HOST:PORT (port 0 picks a free port) [default: 0.0.0.0:9477]
+    #[arg(long, env = "JOLT_METRICS_LISTEN", value_name = "HOST:PORT")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// Control API listener HOST:PORT [default: 127.0.0.1:9478]
+    #[arg(long, env = "JOLT_CONTROL_LISTEN", value_name = "HOST:PORT")]
+    pub control_listen: Option<SocketAddr>,
+    /// Simulated services listener HOST:PORT [default: 127.0.0.1:9479]
+    #[arg(long, env = "JOLT_SERVICES_LISTEN", value_name = "HOST:PORT")]
+    pub services_listen: Option<SocketAddr>,
+    /// Log format [default: text]
+    #[arg(long, env = "JOLT_LOG_FORMAT", value_enum)]
+    pub log_format: Option<LogFormat>,
+    /// Log level or tracing filter, e.g. `debug` or `jolt=debug,info` [default: info]
+    #[arg(long, env = "JOLT_LOG_LEVEL", value_name = "FILTER")]
+    pub log_level: Option<String>,
+    /// State directory for scratch files [default: $TMPDIR/jolt]
+    #[arg(long, env = "JOLT_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub collectors: crate::metrics::host::HostArgs,
+    #[command(flatten)]
+    pub control: crate::api::ControlArgs,
+}
+
+impl Config {
+    /// Merges file, environment and flags over the defaults and validates the result.
+    pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
+        let mut cfg = match &args.config {
+            Some(path) => Config::from_file(path)?,
+            None => Config::default(),
+        };
+        set(&mut cfg.metrics_listen, args.metrics_listen);
+        set(&mut cfg.control_listen, args.control_listen);
+        set(&mut cfg.services_listen, args.services_listen);
+        set(&mut cfg.log_format, args.log_format);
+        set(&mut cfg.log_level, args.log_level.clone());
+        set(&mut cfg.state_dir, args.state_dir.clone());
+        args.collectors.apply(&mut cfg.collectors);
+        args.control.apply(&mut cfg.control);
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Reads a YAML file; serde's messages name the unknown or invalid key and its line.
+    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        if text.trim().is_empty() {
+            return Ok(Config::default());
+        }
+        serde_yaml_ng::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
+    }
+
+    /// Checks what serde cannot: cross-field rules and value ranges.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.log_level.trim().is_empty() {
+            bail!("log_level: must not be empty (try `info`)");
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log_level)
+            .map_err(|e| anyhow::anyhow!("log_level: `{}` is not a filter: {e}", self.log_level))?;
+        self.collectors.validate()?;
+        self.control.validate(self.control_listen)?;
+        Ok(())
+    }
+}
+
+/// Overrides `slot` when a value was given.
+pub fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+/// Parses a duration flag value (`"2s"`, `"1.5"`).
+pub fn parse_duration(text: &str) -> Result<HumanDuration, String> {
+    HumanDuration::parse(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(text: &str) -> tempfile::NamedTempFile {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        std::io::Write::write_all(&mut f, text.as_bytes()).unwrap();
+        f
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let f = write("metrics_listen: 127.0.0.1:1\nbogus_key: 3\n");
+        let err = Config::from_file(f.path()).unwrap_err().to_string();
+        assert!(err.contains("bogus_key"), "{err}");
+    }
+
+    #[test]
+    fn nested_unknown_key_is_named() {
+        let f = write("collectors:\n  nope: true\n");
+        let err = Config::from_file(f.path()).unwrap_err().to_string();
+        assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn flags_override_file() {
+        let f = write("metrics_listen: 127.0.0.1:1111\nlog_level: debug\n");
+        let args = ServeArgs {
+            config: Some(f.path().into()),
+            metrics_listen: Some("127.0.0.1:2222".parse().unwrap()),
+            ..Default::default()
+        };
+        let cfg = Config::load(&args).unwrap();
+        assert_eq!(cfg.metrics_listen.port(), 2222);
+        assert_eq!(cfg.log_level, "debug");
+    }
+
+    #[test]
+    fn bad_value_is_an_error() {
+        let f = write("metrics_listen: not-an-address\n");
+        let err = Config::from_file(f.path()).unwrap_err().to_string();
+        assert!(err.contains("metrics_listen"), "{err}");
+    }
+}

@@ -1,0 +1,10 @@
+//! jolt: a Prometheus exporter and load controller in one daemon.
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod metrics;
+pub mod server;
+pub mod services;
+pub mod units;

@@ -1,0 +1,185 @@
+//! Host collectors with node_exporter's names, labels and units, plus jolt's process view.
+//!
+//! Each subsystem reads its files into plain [`Family`] values; [`HostCollector`] runs them in
+//! turn at scrape time, times each, and encodes `jolt_scrape_collector_*` last. A subsystem that
+//! fails reports success 0 and contributes nothing; the others are still served.
+
+mod config;
+mod loadavg;
+mod time;
+
+pub use config::{HostArgs, HostConfig};
+
+use super::family::Family;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::DescriptorEncoder;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+/// Every collector name that can be enabled or disabled.
+pub const COLLECTORS: &[&str] = &["loadavg", "time"];
+
+/// Where the host's pseudo filesystems are mounted (`/proc`, `/sys`, `/` outside a container).
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// procfs mount point.
+    pub proc: PathBuf,
+    /// sysfs mount point.
+    pub sys: PathBuf,
+    /// The host's root filesystem, prefixed to mount points when reading filesystems.
+    pub root: PathBuf,
+}
+
+impl Paths {
+    /// A file under procfs.
+    pub fn proc(&self, rel: &str) -> PathBuf {
+        self.proc.join(rel)
+    }
+    /// A file under sysfs.
+    pub fn sys(&self, rel: &str) -> PathBuf {
+        self.sys.join(rel)
+    }
+}
+
+/// One host subsystem, e.g. `meminfo`.
+pub trait Subsystem: Send + Sync {
+    /// The `collector` label value and the name used to enable or disable it.
+    fn name(&self) -> &'static str;
+    /// Reads the host and appends this subsystem's families to `out`.
+    fn collect(&self, out: &mut Vec<Family>) -> anyhow::Result<()>;
+}
+
+/// A subsystem with its last outcome, so a failure is logged once, not on every scrape.
+struct Entry {
+    subsystem: Box<dyn Subsystem>,
+    failing: AtomicBool,
+}
+
+/// Runs the enabled subsystems at scrape time.
+pub struct HostCollector {
+    entries: Vec<Entry>,
+}
+
+impl std::fmt::Debug for HostCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<_> = self.entries.iter().map(|e| e.subsystem.name()).collect();
+        f.debug_struct("HostCollector")
+            .field("subsystems", &names)
+            .finish()
+    }
+}
+
+impl HostCollector {
+    /// Builds the enabled subsystems from the configuration.
+    pub fn new(cfg: &HostConfig) -> Self {
+        let paths = cfg.paths();
+        let all: Vec<Box<dyn Subsystem>> = vec![
+            Box::new(loadavg::LoadAvg::new(paths.clone())),
+            Box::new(time::Time),
+        ];
+        Self::from_subsystems(
+            all.into_iter()
+                .filter(|s| cfg.is_enabled(s.name()))
+                .collect(),
+        )
+    }
+
+    /// Wraps an explicit list (tests use this to inject failing subsystems).
+    pub fn from_subsystems(subsystems: Vec<Box<dyn Subsystem>>) -> Self {
+        let entries = subsystems
+            .into_iter()
+            .map(|subsystem| Entry {
+                subsystem,
+                failing: AtomicBool::new(false),
+            })
+            .collect();
+        HostCollector { entries }
+    }
+
+    /// Collects every subsystem, returning the host families followed by the scrape families.
+    pub fn collect(&self) -> Vec<Family> {
+        let mut out = Vec::with_capacity(64);
+        let mut duration = Family::gauge(
+            "jolt_scrape_collector_duration_seconds",
+            "Time a host collector took during this scrape.",
+        );
+        let mut success = Family::gauge(
+            "jolt_scrape_collector_success",
+            "Whether a host collector succeeded (1) or failed (0).",
+        );
+        for entry in &self.entries {
+            let name = entry.subsystem.name();
+            let start = Instant::now();
+            let before = out.len();
+            let ok = match entry.subsystem.collect(&mut out) {
+                Ok(()) => {
+                    if entry.failing.swap(false, Ordering::Relaxed) {
+                        tracing::info!(collector = name, "collector recovered");
+                    }
+                    true
+                }
+                Err(e) => {
+                    out.truncate(before);
+                    if !entry.failing.swap(true, Ordering::Relaxed) {
+                        tracing::warn!(
+                            collector = name,
+                            error = format!("{e:#}"),
+                            "collector failed"
+                        );
+                    }
+                    false
+                }
+            };
+            duration.push(&[("collector", name)], start.elapsed().as_secs_f64());
+            success.push(&[("collector", name)], if ok { 1.0 } else { 0.0 });
+        }
+        out.push(duration);
+        out.push(success);
+        out
+    }
+}
+
+impl Collector for HostCollector {
+    fn encode(&self, mut enc: DescriptorEncoder) -> std::fmt::Result {
+        self.collect().iter().try_for_each(|f| f.encode(&mut enc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Broken;
+    impl Subsystem for Broken {
+        fn name(&self) -> &'static str {
+            "broken"
+        }
+        fn collect(&self, out: &mut Vec<Family>) -> anyhow::Result<()> {
+            out.push(Family::gauge("half_written", "h").with(&[], 1.0));
+            anyhow::bail!("cannot read")
+        }
+    }
+
+    #[test]
+    fn a_failing_subsystem_reports_zero_and_leaves_no_partial_family() {
+        let c = HostCollector::from_subsystems(vec![Box::new(Broken), Box::new(time::Time)]);
+        let fams = c.collect();
+        assert!(fams.iter().all(|f| f.name != "half_written"));
+        assert!(fams.iter().any(|f| f.name == "node_time_seconds"));
+        let success = fams
+            .iter()
+            .find(|f| f.name == "jolt_scrape_collector_success")
+            .unwrap();
+        let value = |n: &str| {
+            success
+                .samples
+                .iter()
+                .find(|s| s.labels[0].1 == n)
+                .unwrap()
+                .value
+        };
+        assert_eq!(value("broken"), 0.0);
+        assert_eq!(value("time"), 1.0);
+    }
+}

@@ -1,0 +1,151 @@
+//! The `/metrics` listener: one read-only registry, encoded per scrape as OpenMetrics or as
+//! the classic text format depending on what the scraper's `Accept` header asks for.
+
+pub mod classic;
+pub mod family;
+pub mod host;
+pub mod process;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+/// Content type of OpenMetrics 1.0 text.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The registry every metric source registered into at start; read-only afterwards.
+#[derive(Clone)]
+pub struct Exposition {
+    registry: Arc<Registry>,
+}
+
+impl Exposition {
+    /// Freezes the registry.
+    pub fn new(registry: Registry) -> Self {
+        Exposition {
+            registry: Arc::new(registry),
+        }
+    }
+
+    /// Encodes every metric as OpenMetrics text, ending with `# EOF`.
+    pub fn openmetrics(&self) -> String {
+        let mut out = String::with_capacity(64 * 1024);
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String cannot fail");
+        out
+    }
+
+    /// Encodes every metric as classic text 0.0.4.
+    pub fn classic(&self) -> String {
+        classic::from_openmetrics(&self.openmetrics())
+    }
+}
+
+/// True when the `Accept` header lists OpenMetrics with a non-zero quality.
+pub fn wants_openmetrics(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|accept| {
+            accept.split(',').any(|range| {
+                let mut parts = range.split(';').map(str::trim);
+                let media = parts.next().unwrap_or("");
+                let q_zero = parts
+                    .any(|p| p.strip_prefix("q=").and_then(|q| q.parse::<f64>().ok()) == Some(0.0));
+                media.eq_ignore_ascii_case("application/openmetrics-text") && !q_zero
+            })
+        })
+}
+
+/// The router of the metrics listener: `GET /metrics`, nothing else.
+pub fn router(exposition: Exposition) -> Router {
+    Router::new()
+        .route("/metrics", get(scrape))
+        .fallback(|| async {
+            (
+                StatusCode::NOT_FOUND,
+                "jolt serves only GET /metrics here\n",
+            )
+        })
+        .with_state(exposition)
+}
+
+/// Encodes off the async workers: collectors read files and may wait on a slow `statfs`.
+async fn scrape(State(exp): State<Exposition>, headers: HeaderMap) -> Response {
+    let om = wants_openmetrics(&headers);
+    let body =
+        tokio::task::spawn_blocking(move || if om { exp.openmetrics() } else { exp.classic() })
+            .await;
+    match body {
+        Ok(body) => {
+            let ct = if om {
+                OPENMETRICS_CONTENT_TYPE
+            } else {
+                classic::CONTENT_TYPE
+            };
+            ([(header::CONTENT_TYPE, ct)], body).into_response()
+        }
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("scrape failed: {e}\n"),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn accept(v: &'static str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_static(v));
+        h
+    }
+
+    #[test]
+    fn negotiation_follows_accept() {
+        assert!(wants_openmetrics(&accept(
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+        )));
+        assert!(!wants_openmetrics(&accept("*/*")));
+        assert!(!wants_openmetrics(&accept(
+            "application/openmetrics-text;q=0"
+        )));
+        assert!(!wants_openmetrics(&HeaderMap::new()));
+    }
+}
+
+/// Registers what describes the daemon itself: build info and the `process_*` metrics.
+pub fn register_self(registry: &mut Registry) {
+    registry.register_collector(Box::new(BuildInfo));
+    registry.register_collector(Box::new(process::SelfProcess::new()));
+}
+
+/// `jolt_build_info{version,revision}`, constant 1.
+#[derive(Debug)]
+struct BuildInfo;
+
+impl prometheus_client::collector::Collector for BuildInfo {
+    fn encode(&self, mut enc: prometheus_client::encoding::DescriptorEncoder) -> std::fmt::Result {
+        family::Family::gauge(
+            "jolt_build_info",
+            "jolt's version and git revision; always 1.",
+        )
+        .with(
+            &[
+                ("version", env!("CARGO_PKG_VERSION")),
+                ("revision", env!("JOLT_REVISION")),
+            ],
+            1.0,
+        )
+        .encode(&mut enc)
+    }
+}

@@ -1,0 +1,169 @@
+//! Shared harness: starts the real `jolt` binary on loopback port 0 and talks HTTP to it.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// A running daemon; killed on drop if the test did not stop it.
+pub struct Daemon {
+    child: Option<Child>,
+    /// `/metrics` address.
+    pub metrics: SocketAddr,
+    /// Control API address.
+    pub control: SocketAddr,
+    /// Simulated services address.
+    pub services: SocketAddr,
+    /// Every log line so far (JSON objects).
+    pub logs: Arc<Mutex<Vec<String>>>,
+    /// The daemon's private state directory.
+    pub state_dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Starts jolt with all listeners on 127.0.0.1:0, a private state dir and `extra` flags.
+    pub fn start(extra: &[&str]) -> Daemon {
+        Self::start_with_env(extra, &[])
+    }
+
+    /// Like [`start`](Self::start) with extra environment variables.
+    pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+        let state_dir = tempfile::tempdir().expect("tempdir");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_jolt"));
+        cmd.args([
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--control-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--services-listen", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--state-dir")
+        .arg(state_dir.path())
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawning jolt");
+        let stderr = child.stderr.take().unwrap();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                    && let (Some(l), Some(a)) = (v["listener"].as_str(), v["addr"].as_str())
+                {
+                    let _ = tx.send((l.to_string(), a.parse::<SocketAddr>().unwrap()));
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let mut found = std::collections::HashMap::new();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while found.len() < 3 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok((l, a)) => {
+                    found.insert(l, a);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "jolt did not report its listeners; logs: {:?}",
+                        logs.lock().unwrap()
+                    );
+                }
+            }
+        }
+        Daemon {
+            child: Some(child),
+            metrics: found["metrics"],
+            control: found["control"],
+            services: found["services"],
+            logs,
+            state_dir,
+        }
+    }
+
+    /// The daemon's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    /// `http://<control>/<path>`.
+    pub fn control_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.control, path)
+    }
+
+    /// `http://<metrics>/metrics`.
+    pub fn metrics_url(&self) -> String {
+        format!("http://{}/metrics", self.metrics)
+    }
+
+    /// `http://<services>/<path>`.
+    pub fn services_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.services, path)
+    }
+
+    /// Sends SIGTERM and waits up to `timeout` for exit.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let child = self.child.as_mut()?;
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                self.child = None;
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A blocking HTTP agent that returns non-2xx responses instead of erroring.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(20)))
+        .build()
+        .into()
+}
+
+/// GET returning (status, content-type, body).
+pub fn get(url: &str, accept: Option<&str>) -> (u16, String, String) {
+    let mut req = agent().get(url);
+    if let Some(a) = accept {
+        req = req.header("Accept", a);
+    }
+    let mut resp = req.call().expect("request");
+    let status = resp.status().as_u16();
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = resp.body_mut().read_to_string().expect("body");
+    (status, ct, body)
+}
+
+/// Parses a classic exposition with a real parser.
+pub fn parse_classic(body: &str) -> prometheus_parse::Scrape {
+    prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_string())))
+        .expect("parsable exposition")
+}
