@@ -31,6 +31,8 @@ pub struct Config {
     pub collectors: crate::metrics::host::HostConfig,
     /// Control API security and limits.
     pub control: crate::api::ControlConfig,
+    /// Action engine limits.
+    pub actions: crate::actions::ActionsConfig,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             state_dir: std::env::temp_dir().join("jolt"),
             collectors: Default::default(),
             control: Default::default(),
+            actions: Default::default(),
         }
     }
 }
@@ -88,6 +91,8 @@ pub struct ServeArgs {
     pub collectors: crate::metrics::host::HostArgs,
     #[command(flatten)]
     pub control: crate::api::ControlArgs,
+    #[command(flatten)]
+    pub actions: crate::actions::ActionsArgs,
 }
 
 impl Config {
@@ -105,6 +110,7 @@ impl Config {
         set(&mut cfg.state_dir, args.state_dir.clone());
         args.collectors.apply(&mut cfg.collectors);
         args.control.apply(&mut cfg.control);
+        args.actions.apply(&mut cfg.actions);
         cfg.validate()?;
         Ok(cfg)
     }
@@ -129,6 +135,7 @@ impl Config {
             .map_err(|e| anyhow::anyhow!("log_level: `{}` is not a filter: {e}", self.log_level))?;
         self.collectors.validate()?;
         self.control.validate(self.control_listen)?;
+        self.actions.validate()?;
         Ok(())
     }
 }

@@ -1,8 +1,10 @@
 //! jolt: a Prometheus exporter and load controller in one daemon.
 
+pub mod actions;
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod events;
 pub mod logging;
 pub mod metrics;
 pub mod server;

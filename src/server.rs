@@ -4,8 +4,9 @@
 //! shutdown is: cancel, then wait (bounded) for every task to finish cleaning up.
 
 use crate::config::Config;
+use crate::events::Events;
 use crate::metrics::{self, Exposition};
-use crate::{api, services};
+use crate::{actions, api, services};
 use anyhow::Context;
 use prometheus_client::registry::Registry;
 use std::future::Future;
@@ -62,6 +63,16 @@ pub async fn run(
     registry.register_collector(Box::new(metrics::host::HostCollector::new(
         &config.collectors,
     )));
+    let events = Events::new(&mut registry);
+    let env = actions::Env {
+        config: config.actions.clone(),
+        host: config.collectors.paths(),
+        state_dir: config.state_dir.clone(),
+        services_addr: listeners.services.local_addr()?,
+        metrics: actions::ActionMetrics::new(&mut registry),
+        events: events.clone(),
+    };
+    let engine = actions::Engine::new(env, root.child_token(), tasks.clone());
     let exposition = Exposition::new(registry);
 
     serve(
@@ -70,12 +81,11 @@ pub async fn run(
         listeners.metrics,
         metrics::router(exposition),
     );
-    serve(
-        &tasks,
-        &root,
-        listeners.control,
-        api::router(api::ControlState {}),
-    );
+    let control = api::ControlState {
+        engine: engine.clone(),
+        events,
+    };
+    serve(&tasks, &root, listeners.control, api::router(control));
     serve(&tasks, &root, listeners.services, services::router());
 
     shutdown.await;

@@ -1,12 +1,18 @@
 //! Durations and byte sizes as people type them: `"10s"`, `"1m30s"` or a number of seconds;
 //! `"500MB"`, `"2GiB"`, a number of bytes, or `"25%"` of total memory.
 //!
+//! Errors about values that parse but lie outside the allowed range start with
+//! [`OUT_OF_RANGE`], so the control API can answer 422 rather than 400 for them.
+//!
 //! Parsing is delegated to `humantime` and `bytesize`; this module only adds the number and
 //! percentage forms and the serde glue so config files and API bodies accept the same text.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::time::Duration;
+
+/// Prefix of every error about a well-formed but out-of-range value.
+pub const OUT_OF_RANGE: &str = "out of range: ";
 
 /// A duration that deserializes from `"1m30s"` or from a (possibly fractional) number of
 /// seconds, and serializes back to the humantime form so API responses round-trip.
@@ -29,11 +35,13 @@ impl HumanDuration {
     pub fn from_secs_f64(secs: f64) -> Result<Self, String> {
         if !secs.is_finite() || secs < 0.0 {
             return Err(format!(
-                "{secs} is not a duration: use a non-negative number of seconds"
+                "out of range: a duration must be a non-negative number of seconds, not {secs}"
             ));
         }
         if secs > 365.0 * 86_400.0 {
-            return Err(format!("{secs} seconds is longer than a year"));
+            return Err(format!(
+                "out of range: {secs} seconds is longer than a year"
+            ));
         }
         Ok(HumanDuration(Duration::from_secs_f64(secs)))
     }
@@ -89,7 +97,7 @@ impl SizeSpec {
                 .map_err(|_| format!("`{text}` is not a percentage like \"25%\""))?;
             if !(pct > 0.0 && pct <= 100.0) {
                 return Err(format!(
-                    "{pct}% is out of range: use a percentage in (0, 100]"
+                    "out of range: {pct}% is not a percentage in (0, 100]"
                 ));
             }
             return Ok(SizeSpec::Percent(pct));
@@ -142,6 +150,9 @@ impl<'de> Deserialize<'de> for SizeSpec {
             NumOrText::Num(n) if n >= 0.0 && n.fract() == 0.0 && n < u64::MAX as f64 => {
                 Ok(SizeSpec::Bytes(n as u64))
             }
+            NumOrText::Num(n) if n < 0.0 => Err(format!(
+                "out of range: a size must not be negative, not {n}"
+            )),
             NumOrText::Num(n) => Err(format!("{n} is not a size: use a whole number of bytes")),
             NumOrText::Text(t) => Self::parse(&t),
         }

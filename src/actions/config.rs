@@ -1,0 +1,81 @@
+//! Limits of the action engine.
+
+use crate::config::set;
+use crate::units::SizeSpec;
+use clap::Args;
+use serde::Deserialize;
+
+/// The `actions:` section of the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActionsConfig {
+    /// Active actions allowed at once; more get 429.
+    pub max_active: usize,
+    /// Finished actions kept for `GET /actions/{id}`.
+    pub history: usize,
+    /// Available memory that memory actions must leave; default max(10 % of total, 256 MiB).
+    pub memory_reserve: Option<SizeSpec>,
+    /// Largest scratch file a disk action may create.
+    pub disk_max_bytes: SizeSpec,
+    /// `host:port` peers that traffic and network actions may target besides jolt's own.
+    pub allow_targets: Vec<String>,
+}
+
+impl Default for ActionsConfig {
+    fn default() -> Self {
+        ActionsConfig {
+            max_active: 16,
+            history: 100,
+            memory_reserve: None,
+            disk_max_bytes: SizeSpec::Bytes(1 << 30),
+            allow_targets: Vec::new(),
+        }
+    }
+}
+
+/// Flags of the action engine.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ActionsArgs {
+    /// Active actions allowed at once [default: 16]
+    #[arg(long, env = "JOLT_MAX_ACTIVE_ACTIONS", value_name = "N")]
+    pub max_active_actions: Option<usize>,
+    /// Available memory memory actions must leave, e.g. 1GiB or 10% [default: max(10%, 256MiB)]
+    #[arg(long, env = "JOLT_MEMORY_RESERVE", value_name = "SIZE")]
+    pub memory_reserve: Option<SizeSpec>,
+    /// Largest scratch file of a disk action [default: 1GiB]
+    #[arg(long, env = "JOLT_DISK_MAX_BYTES", value_name = "SIZE")]
+    pub disk_max_bytes: Option<SizeSpec>,
+    /// HOST:PORT peers traffic and network actions may target, comma-separated
+    #[arg(
+        long = "allow-target",
+        env = "JOLT_ALLOW_TARGETS",
+        value_name = "HOST:PORT",
+        value_delimiter = ','
+    )]
+    pub allow_targets: Vec<String>,
+}
+
+impl ActionsArgs {
+    /// Overrides the file's values with the flags that were given.
+    pub fn apply(&self, cfg: &mut ActionsConfig) {
+        set(&mut cfg.max_active, self.max_active_actions);
+        set(&mut cfg.memory_reserve, self.memory_reserve.map(Some));
+        set(&mut cfg.disk_max_bytes, self.disk_max_bytes);
+        if !self.allow_targets.is_empty() {
+            cfg.allow_targets = self.allow_targets.clone();
+        }
+    }
+}
+
+impl ActionsConfig {
+    /// Range checks.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if self.max_active == 0 {
+            anyhow::bail!("actions.max_active: must be at least 1");
+        }
+        if self.history == 0 {
+            anyhow::bail!("actions.history: must be at least 1");
+        }
+        Ok(())
+    }
+}

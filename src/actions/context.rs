@@ -1,0 +1,117 @@
+//! What a running action sees: its cancellation, its pause state, an active-time clock that
+//! does not count paused spans, and a way to report progress and what it achieves.
+
+use super::engine::{Entry, Env};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Handed to a kind's `run`; cheap to clone into worker tasks.
+#[derive(Clone)]
+pub struct RunCtx {
+    /// The entry this action updates.
+    pub(super) entry: Arc<Entry>,
+    /// Shared resources: config, metrics, host paths, services.
+    pub env: Arc<Env>,
+}
+
+impl RunCtx {
+    /// The action id, e.g. `cpu-3`.
+    pub fn id(&self) -> &str {
+        &self.entry.id
+    }
+
+    /// The token that fires when the action is stopped (or jolt shuts down).
+    pub fn token(&self) -> &tokio_util::sync::CancellationToken {
+        &self.entry.cancel
+    }
+
+    /// True once the action has been asked to stop.
+    pub fn is_cancelled(&self) -> bool {
+        self.entry.cancel.is_cancelled()
+    }
+
+    /// Resolves when the action is asked to stop.
+    pub async fn cancelled(&self) {
+        self.entry.cancel.cancelled().await
+    }
+
+    /// True while the action's scenario run is paused: the load must go away meanwhile.
+    pub fn is_paused(&self) -> bool {
+        *self.entry.paused.borrow()
+    }
+
+    /// A receiver of pause changes, for loops that wait on them.
+    pub fn pause_watch(&self) -> watch::Receiver<bool> {
+        self.entry.paused.subscribe()
+    }
+
+    /// Active time since start, not counting paused spans.
+    pub fn elapsed(&self) -> Duration {
+        self.entry.clock.lock().expect("clock poisoned").active()
+    }
+
+    /// Sleeps for `d` of wall time; false if cancelled meanwhile.
+    pub async fn sleep(&self, d: Duration) -> bool {
+        tokio::select! {
+            _ = self.cancelled() => false,
+            _ = tokio::time::sleep(d) => true,
+        }
+    }
+
+    /// Waits while paused; false if cancelled meanwhile.
+    pub async fn wait_unpaused(&self) -> bool {
+        let mut rx = self.pause_watch();
+        tokio::select! {
+            _ = self.cancelled() => false,
+            r = rx.wait_for(|p| !*p) => r.is_ok(),
+        }
+    }
+
+    /// Waits until `duration` of active time has passed (pauses extend it); false if cancelled.
+    pub async fn run_for(&self, duration: Duration) -> bool {
+        loop {
+            if !self.wait_unpaused().await {
+                return false;
+            }
+            let left = duration.saturating_sub(self.elapsed());
+            if left.is_zero() {
+                return true;
+            }
+            let mut rx = self.pause_watch();
+            tokio::select! {
+                _ = self.cancelled() => return false,
+                _ = tokio::time::sleep(left) => {}
+                _ = rx.changed() => {}
+            }
+        }
+    }
+
+    /// Publishes progress (clamped to 0..1) and the live `achieved` figure.
+    pub fn report(&self, progress: f64, achieved: serde_json::Value) {
+        let progress = if progress.is_finite() {
+            progress.clamp(0.0, 1.0)
+        } else {
+            0.0
+        };
+        {
+            let mut s = self.entry.status.lock().expect("status poisoned");
+            s.progress = progress;
+            s.achieved = achieved;
+        }
+        self.env
+            .metrics
+            .progress
+            .get_or_create(&self.entry.id_labels())
+            .set(progress);
+    }
+
+    /// Time-based progress: active elapsed over `duration`.
+    pub fn time_progress(&self, duration: Duration) -> f64 {
+        if duration.is_zero() {
+            1.0
+        } else {
+            self.elapsed().as_secs_f64() / duration.as_secs_f64()
+        }
+    }
+}

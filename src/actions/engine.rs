@@ -1,0 +1,500 @@
+//! The action registry: id → running entry, a bounded history of finished ones, a cap on
+//! active actions, and cancellation through child tokens of one root token.
+
+use super::metrics::{IdLabels, InfoLabels, KindLabels, OutcomeLabels};
+use super::{ActionMetrics, ActionsConfig, Kind, Params, RunCtx};
+use crate::api::ApiError;
+use crate::events::{Events, Severity};
+use crate::metrics::host::Paths;
+use serde::Serialize;
+use serde_json::json;
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long `stop` waits for an action to finish cleaning up before answering anyway.
+const STOP_WAIT: Duration = Duration::from_secs(5);
+
+/// Shared resources every action may use.
+pub struct Env {
+    /// Engine limits and allowlists.
+    pub config: ActionsConfig,
+    /// Host pseudo-filesystems (the cpu controller reads /proc/stat through these).
+    pub host: Paths,
+    /// State directory; disk actions put scratch directories under it.
+    pub state_dir: PathBuf,
+    /// The bound address of jolt's simulated services (the default traffic target).
+    pub services_addr: SocketAddr,
+    /// Live action metrics.
+    pub metrics: ActionMetrics,
+    /// The event log.
+    pub events: Events,
+}
+
+/// The lifecycle state of an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Producing load (or paused by its run).
+    Running,
+    /// Ran its course.
+    Completed,
+    /// Stopped by a request, its run, or shutdown.
+    Stopped,
+    /// Could not do what it was asked (`error` says why).
+    Failed,
+}
+
+impl State {
+    fn outcome(self) -> &'static str {
+        match self {
+            State::Running => "running",
+            State::Completed => "completed",
+            State::Stopped => "stopped",
+            State::Failed => "failed",
+        }
+    }
+}
+
+/// Mutable part of an entry.
+pub(super) struct Status {
+    pub state: State,
+    pub progress: f64,
+    pub achieved: serde_json::Value,
+    pub error: Option<String>,
+    pub finished_at: Option<SystemTime>,
+}
+
+/// Active time: wall time since start minus paused spans.
+pub(super) struct Clock {
+    started: Instant,
+    paused_total: Duration,
+    paused_since: Option<Instant>,
+}
+
+impl Clock {
+    pub fn active(&self) -> Duration {
+        let now = self.paused_since.unwrap_or_else(Instant::now);
+        now.duration_since(self.started)
+            .saturating_sub(self.paused_total)
+    }
+}
+
+/// One action, running or finished.
+pub struct Entry {
+    pub(super) id: String,
+    pub(super) kind: Kind,
+    pub(super) params: serde_json::Value,
+    pub(super) run: Option<String>,
+    pub(super) started_at: SystemTime,
+    pub(super) duration: Option<Duration>,
+    pub(super) cancel: CancellationToken,
+    pub(super) paused: watch::Sender<bool>,
+    pub(super) clock: Mutex<Clock>,
+    pub(super) status: Mutex<Status>,
+    /// Flips to true once the task has finished and cleaned up.
+    done: watch::Sender<bool>,
+}
+
+impl Entry {
+    pub(super) fn id_labels(&self) -> IdLabels {
+        IdLabels {
+            id: self.id.clone(),
+            kind: self.kind.as_str().into(),
+        }
+    }
+
+    fn info_labels(&self) -> InfoLabels {
+        InfoLabels {
+            id: self.id.clone(),
+            kind: self.kind.as_str().into(),
+            run: self.run.clone().unwrap_or_default(),
+        }
+    }
+
+    fn view(&self) -> ActionView {
+        let s = self.status.lock().expect("status poisoned");
+        let active = self.clock.lock().expect("clock poisoned").active();
+        let ends_at = match (s.finished_at, self.duration) {
+            (Some(t), _) => Some(t),
+            (None, Some(d)) => Some(SystemTime::now() + d.saturating_sub(active)),
+            (None, None) => None,
+        };
+        ActionView {
+            id: self.id.clone(),
+            kind: self.kind,
+            state: s.state,
+            paused: *self.paused.borrow(),
+            params: self.params.clone(),
+            started_at: rfc3339(self.started_at),
+            ends_at: ends_at.map(rfc3339),
+            elapsed_seconds: active.as_secs_f64(),
+            progress: s.progress,
+            achieved: s.achieved.clone(),
+            run: self.run.clone(),
+            error: s.error.clone(),
+        }
+    }
+}
+
+fn rfc3339(t: SystemTime) -> String {
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// The action object of the API.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ActionView {
+    /// Unique id, e.g. `cpu-3`.
+    pub id: String,
+    /// The kind.
+    #[schema(value_type = String, example = "cpu")]
+    pub kind: Kind,
+    /// running | completed | stopped | failed.
+    #[schema(value_type = String, example = "running")]
+    pub state: State,
+    /// True while its scenario run is paused.
+    pub paused: bool,
+    /// Resolved parameters with defaults filled in.
+    #[schema(value_type = Object)]
+    pub params: serde_json::Value,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// RFC 3339 end time: planned while running, actual once ended; null if unknown.
+    pub ends_at: Option<String>,
+    /// Active seconds so far (paused time excluded).
+    pub elapsed_seconds: f64,
+    /// 0..1.
+    pub progress: f64,
+    /// What is measured now (host CPU %, resident bytes, operations done, rps...).
+    #[schema(value_type = Object)]
+    pub achieved: serde_json::Value,
+    /// Scenario run id, or null.
+    pub run: Option<String>,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+struct Registry {
+    next: u64,
+    active: Vec<Arc<Entry>>,
+    history: VecDeque<Arc<Entry>>,
+}
+
+/// Starts, lists and stops actions.
+#[derive(Clone)]
+pub struct Engine {
+    env: Arc<Env>,
+    registry: Arc<Mutex<Registry>>,
+    root: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Engine {
+    /// An engine whose actions are children of `root` and tracked by `tasks`.
+    pub fn new(env: Env, root: CancellationToken, tasks: TaskTracker) -> Self {
+        let registry = Registry {
+            next: 1,
+            active: Vec::new(),
+            history: VecDeque::new(),
+        };
+        Engine {
+            env: Arc::new(env),
+            registry: Arc::new(Mutex::new(registry)),
+            root,
+            tasks,
+        }
+    }
+
+    /// The shared environment.
+    pub fn env(&self) -> &Arc<Env> {
+        &self.env
+    }
+
+    /// Validates and starts an action. `run` tags it with a scenario run; `parent` (the run's
+    /// token) makes stopping the run stop it.
+    pub fn start(
+        &self,
+        mut params: Params,
+        run: Option<String>,
+        parent: Option<&CancellationToken>,
+    ) -> Result<ActionView, ApiError> {
+        let kind = params.kind();
+        if let Err(e) = params.validate(&self.env) {
+            self.env.events.emit(
+                "action_refused",
+                Severity::Warning,
+                format!("{kind} action refused: {e}"),
+                json!({ "kind": kind, "run": run, "reason": e.to_string() }),
+            );
+            return Err(e);
+        }
+        let entry = {
+            let mut reg = self.registry.lock().expect("registry poisoned");
+            if reg.active.len() >= self.env.config.max_active {
+                let msg = format!(
+                    "{} actions are already running (the limit is actions.max_active = {}); stop one first",
+                    reg.active.len(),
+                    self.env.config.max_active
+                );
+                drop(reg);
+                self.env.events.emit(
+                    "action_refused",
+                    Severity::Warning,
+                    format!("{kind} action refused: {msg}"),
+                    json!({ "kind": kind, "run": run, "reason": msg }),
+                );
+                return Err(ApiError::TooMany(msg));
+            }
+            let id = format!("{kind}-{}", reg.next);
+            reg.next += 1;
+            let cancel = parent.unwrap_or(&self.root).child_token();
+            let entry = Arc::new(Entry {
+                id,
+                kind,
+                params: params.to_json(),
+                run: run.clone(),
+                started_at: SystemTime::now(),
+                duration: params.duration(),
+                cancel,
+                paused: watch::Sender::new(false),
+                clock: Mutex::new(Clock {
+                    started: Instant::now(),
+                    paused_total: Duration::ZERO,
+                    paused_since: None,
+                }),
+                status: Mutex::new(Status {
+                    state: State::Running,
+                    progress: 0.0,
+                    achieved: serde_json::Value::Null,
+                    error: None,
+                    finished_at: None,
+                }),
+                done: watch::Sender::new(false),
+            });
+            reg.active.push(entry.clone());
+            entry
+        };
+        let m = &self.env.metrics;
+        let kl = KindLabels {
+            kind: kind.as_str().into(),
+        };
+        m.started.get_or_create(&kl).inc();
+        m.active.get_or_create(&kl).inc();
+        m.info.get_or_create(&entry.info_labels()).set(1);
+        m.progress.get_or_create(&entry.id_labels()).set(0.0);
+        let view = entry.view();
+        self.env.events.emit(
+            "action_started",
+            Severity::Info,
+            format!("{kind} action {} started", entry.id),
+            json!({ "id": entry.id, "kind": kind, "run": run, "params": entry.params }),
+        );
+        let ctx = RunCtx {
+            entry: entry.clone(),
+            env: self.env.clone(),
+        };
+        let engine = self.clone();
+        self.tasks.spawn(async move {
+            let result = params.run(ctx).await;
+            engine.finish(&entry, result);
+        });
+        Ok(view)
+    }
+
+    /// Records the outcome, updates metrics and moves the entry to the history.
+    fn finish(&self, entry: &Arc<Entry>, result: Result<(), String>) {
+        let state = match (&result, entry.cancel.is_cancelled()) {
+            (_, true) => State::Stopped,
+            (Ok(()), false) => State::Completed,
+            (Err(_), false) => State::Failed,
+        };
+        {
+            let mut s = entry.status.lock().expect("status poisoned");
+            s.state = state;
+            s.finished_at = Some(SystemTime::now());
+            if state == State::Completed {
+                s.progress = 1.0;
+            }
+            if let (Err(e), State::Failed) = (&result, state) {
+                s.error = Some(e.clone());
+            }
+        }
+        {
+            // Freeze the active clock at the end: a finished action's elapsed time stays put.
+            let mut clock = entry.clock.lock().expect("clock poisoned");
+            if clock.paused_since.is_none() {
+                clock.paused_since = Some(Instant::now());
+            }
+        }
+        let m = &self.env.metrics;
+        let kind = entry.kind.as_str();
+        m.active
+            .get_or_create(&KindLabels { kind: kind.into() })
+            .dec();
+        m.finished
+            .get_or_create(&OutcomeLabels {
+                kind: kind.into(),
+                outcome: state.outcome().into(),
+            })
+            .inc();
+        m.info.remove(&entry.info_labels());
+        m.progress.remove(&entry.id_labels());
+        {
+            let mut reg = self.registry.lock().expect("registry poisoned");
+            reg.active.retain(|e| !Arc::ptr_eq(e, entry));
+            if reg.history.len() >= self.env.config.history {
+                reg.history.pop_back();
+            }
+            reg.history.push_front(entry.clone());
+        }
+        let (severity, verb) = match state {
+            State::Failed => (Severity::Warning, "failed"),
+            State::Stopped => (Severity::Info, "stopped"),
+            _ => (Severity::Info, "completed"),
+        };
+        let mut msg = format!("{kind} action {} {verb}", entry.id);
+        if let Err(e) = &result
+            && state == State::Failed
+        {
+            msg.push_str(": ");
+            msg.push_str(e);
+        }
+        self.env.events.emit(
+            &format!("action_{verb}"),
+            severity,
+            msg,
+            json!({ "id": entry.id, "kind": kind, "run": entry.run, "error": result.err() }),
+        );
+        entry.done.send_replace(true);
+    }
+
+    fn find(&self, id: &str) -> Option<(Arc<Entry>, bool)> {
+        let reg = self.registry.lock().expect("registry poisoned");
+        if let Some(e) = reg.active.iter().find(|e| e.id == id) {
+            return Some((e.clone(), true));
+        }
+        reg.history
+            .iter()
+            .find(|e| e.id == id)
+            .map(|e| (e.clone(), false))
+    }
+
+    /// Active actions (oldest first), then finished ones (newest first).
+    pub fn list(&self) -> Vec<ActionView> {
+        let reg = self.registry.lock().expect("registry poisoned");
+        reg.active
+            .iter()
+            .chain(reg.history.iter())
+            .map(|e| e.view())
+            .collect()
+    }
+
+    /// One action by id.
+    pub fn get(&self, id: &str) -> Result<ActionView, ApiError> {
+        self.find(id)
+            .map(|(e, _)| e.view())
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// Stops one action and waits (bounded) until it has cleaned up; 409 if it had ended.
+    pub async fn stop(&self, id: &str) -> Result<ActionView, ApiError> {
+        let (entry, active) = self.find(id).ok_or_else(|| not_found(id))?;
+        let state = entry.status.lock().expect("status poisoned").state;
+        if !active || state != State::Running || entry.cancel.is_cancelled() {
+            return Err(ApiError::Conflict(format!(
+                "action {id} already ended ({}); nothing to stop",
+                state.outcome()
+            )));
+        }
+        entry.cancel.cancel();
+        wait_done(&entry).await;
+        Ok(entry.view())
+    }
+
+    /// Stops every active action; returns how many were asked to stop.
+    pub async fn stop_all(&self) -> usize {
+        let active: Vec<_> = self
+            .registry
+            .lock()
+            .expect("registry poisoned")
+            .active
+            .clone();
+        let mut n = 0;
+        for e in &active {
+            if !e.cancel.is_cancelled() {
+                e.cancel.cancel();
+                n += 1;
+            }
+        }
+        for e in &active {
+            wait_done(e).await;
+        }
+        n
+    }
+
+    /// Pauses or resumes an action (used by scenario runs); the load goes away while paused.
+    pub fn set_paused(&self, id: &str, paused: bool) -> Result<(), ApiError> {
+        let (entry, active) = self.find(id).ok_or_else(|| not_found(id))?;
+        if !active {
+            return Ok(());
+        }
+        let mut clock = entry.clock.lock().expect("clock poisoned");
+        match (paused, clock.paused_since) {
+            (true, None) => clock.paused_since = Some(Instant::now()),
+            (false, Some(since)) => {
+                clock.paused_total += since.elapsed();
+                clock.paused_since = None;
+            }
+            _ => return Ok(()),
+        }
+        drop(clock);
+        entry.paused.send_replace(paused);
+        Ok(())
+    }
+
+    /// Waits until the action has finished (for scenario runners); returns its final view.
+    pub async fn wait(&self, id: &str) -> Result<ActionView, ApiError> {
+        let (entry, _) = self.find(id).ok_or_else(|| not_found(id))?;
+        let mut rx = entry.done.subscribe();
+        let _ = rx.wait_for(|d| *d).await;
+        Ok(entry.view())
+    }
+
+    /// Ids of the active actions of a run.
+    pub fn active_of_run(&self, run: &str) -> Vec<String> {
+        let reg = self.registry.lock().expect("registry poisoned");
+        reg.active
+            .iter()
+            .filter(|e| e.run.as_deref() == Some(run))
+            .map(|e| e.id.clone())
+            .collect()
+    }
+
+    /// Number of active actions.
+    pub fn active_count(&self) -> usize {
+        self.registry
+            .lock()
+            .expect("registry poisoned")
+            .active
+            .len()
+    }
+}
+
+async fn wait_done(entry: &Entry) {
+    let mut rx = entry.done.subscribe();
+    if tokio::time::timeout(STOP_WAIT, rx.wait_for(|d| *d))
+        .await
+        .is_err()
+    {
+        tracing::warn!(id = %entry.id, "action did not finish cleaning up within {STOP_WAIT:?}");
+    }
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("no action with id `{id}`; GET /actions lists them"))
+}

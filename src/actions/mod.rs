@@ -1,0 +1,27 @@
+//! Load actions: the engine that starts, tracks and stops them, and one file per kind.
+//!
+//! A kind is a `…Params` struct (the contract's parameters with their defaults, deserialized
+//! with unknown fields rejected), a `validate` that resolves and range-checks them against
+//! the host, and an async `run` that produces the load until its time is up or its
+//! cancellation token fires, cleaning up everything it made before returning.
+
+mod config;
+mod context;
+mod engine;
+mod kind;
+mod metrics;
+mod params;
+
+pub mod cpu;
+pub mod disk;
+pub mod fault;
+pub mod memory;
+pub mod network;
+pub mod traffic;
+
+pub use config::{ActionsArgs, ActionsConfig};
+pub use context::RunCtx;
+pub use engine::{ActionView, Engine, Env, State};
+pub use kind::Kind;
+pub use metrics::ActionMetrics;
+pub use params::{Params, Source};
