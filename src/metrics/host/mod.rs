@@ -4,8 +4,14 @@
 //! turn at scrape time, times each, and encodes `jolt_scrape_collector_*` last. A subsystem that
 //! fails reports success 0 and contributes nothing; the others are still served.
 
+pub mod cgroup;
 mod config;
+pub mod cpu;
 mod loadavg;
+mod monotonic;
+mod stat;
+#[cfg(test)]
+mod testutil;
 mod time;
 
 pub use config::{HostArgs, HostConfig};
@@ -18,7 +24,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 /// Every collector name that can be enabled or disabled.
-pub const COLLECTORS: &[&str] = &["loadavg", "time"];
+pub const COLLECTORS: &[&str] = &["cgroup", "cpu", "loadavg", "stat", "time"];
 
 /// Where the host's pseudo filesystems are mounted (`/proc`, `/sys`, `/` outside a container).
 #[derive(Debug, Clone)]
@@ -40,6 +46,17 @@ impl Paths {
     pub fn sys(&self, rel: &str) -> PathBuf {
         self.sys.join(rel)
     }
+
+    /// Reads a file under procfs; the error names the path.
+    pub fn read_proc(&self, rel: &str) -> anyhow::Result<String> {
+        read(&self.proc(rel))
+    }
+}
+
+/// Reads a whole (small, pseudo-filesystem) file; the error names the path.
+pub fn read(path: &std::path::Path) -> anyhow::Result<String> {
+    use anyhow::Context;
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// One host subsystem, e.g. `meminfo`.
@@ -75,7 +92,10 @@ impl HostCollector {
     pub fn new(cfg: &HostConfig) -> Self {
         let paths = cfg.paths();
         let all: Vec<Box<dyn Subsystem>> = vec![
+            Box::new(cgroup::Cgroup::new(paths.clone())),
+            Box::new(cpu::Cpu::new(paths.clone())),
             Box::new(loadavg::LoadAvg::new(paths.clone())),
+            Box::new(stat::Stat::new(paths.clone())),
             Box::new(time::Time),
         ];
         Self::from_subsystems(
