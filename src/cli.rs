@@ -23,6 +23,14 @@ pub struct Cli {
 pub enum Command {
     /// Serve (the default when no subcommand is given).
     Serve,
+    /// Start an action on a running daemon, e.g. `jolt action cpu --percent 90 --duration 10s`
+    Action(crate::client::actions::ActionCmd),
+    /// List active and recently finished actions
+    Actions(crate::client::actions::ActionsCmd),
+    /// Stop one action by id, or all with --all
+    Stop(crate::client::actions::StopCmd),
+    /// Print the event log; --follow streams new events as they happen
+    Events(crate::client::events::EventsCmd),
 }
 
 /// Parses the command line and runs what it asks for.
@@ -30,6 +38,10 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None | Some(Command::Serve) => serve(&cli.serve),
+        Some(Command::Action(c)) => crate::client::exit(crate::client::actions::action(&c)),
+        Some(Command::Actions(c)) => crate::client::exit(crate::client::actions::actions(&c)),
+        Some(Command::Stop(c)) => crate::client::exit(crate::client::actions::stop(&c)),
+        Some(Command::Events(c)) => crate::client::exit(crate::client::events::events(&c)),
     }
 }
 

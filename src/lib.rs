@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod api;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod events;
 pub mod logging;

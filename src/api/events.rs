@@ -20,6 +20,6 @@ pub async fn list(
     State(st): State<ControlState>,
     query: Result<Query<SinceQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<Event>>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::bad_field("since", format!("{}", e.body_text())))?;
+    let Query(q) = query.map_err(|e| ApiError::bad_field("since", e.body_text()))?;
     Ok(Json(st.events.since(q.since)))
 }
