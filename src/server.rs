@@ -60,9 +60,9 @@ pub async fn run(
 
     let mut registry = Registry::default();
     metrics::register_self(&mut registry);
-    registry.register_collector(Box::new(metrics::host::HostCollector::new(
-        &config.collectors,
-    )));
+    let host = metrics::host::HostCollector::new(&config.collectors)?;
+    host.spawn_samplers(&tasks, &root);
+    registry.register_collector(Box::new(host));
     let events = Events::new(&mut registry);
     let env = actions::Env {
         config: config.actions.clone(),

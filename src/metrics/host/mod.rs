@@ -7,12 +7,21 @@
 pub mod cgroup;
 mod config;
 pub mod cpu;
+mod diskstats;
+mod filefd;
+mod filesystem;
 mod loadavg;
+mod meminfo;
 mod monotonic;
+mod netdev;
+mod pressure;
+mod processes;
 mod stat;
 #[cfg(test)]
 mod testutil;
 mod time;
+mod uname;
+mod vmstat;
 
 pub use config::{HostArgs, HostConfig};
 
@@ -20,11 +29,29 @@ use super::family::Family;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 /// Every collector name that can be enabled or disabled.
-pub const COLLECTORS: &[&str] = &["cgroup", "cpu", "loadavg", "stat", "time"];
+pub const COLLECTORS: &[&str] = &[
+    "cgroup",
+    "cpu",
+    "diskstats",
+    "filefd",
+    "filesystem",
+    "loadavg",
+    "meminfo",
+    "netdev",
+    "pressure",
+    "processes",
+    "stat",
+    "time",
+    "uname",
+    "vmstat",
+];
 
 /// Where the host's pseudo filesystems are mounted (`/proc`, `/sys`, `/` outside a container).
 #[derive(Debug, Clone)]
@@ -76,6 +103,8 @@ struct Entry {
 /// Runs the enabled subsystems at scrape time.
 pub struct HostCollector {
     entries: Vec<Entry>,
+    /// The process sampler and its interval, when the `processes` collector is enabled.
+    sampler: Option<(Arc<processes::ProcessSampler>, Duration)>,
 }
 
 impl std::fmt::Debug for HostCollector {
@@ -88,21 +117,77 @@ impl std::fmt::Debug for HostCollector {
 }
 
 impl HostCollector {
-    /// Builds the enabled subsystems from the configuration.
-    pub fn new(cfg: &HostConfig) -> Self {
+    /// Builds the enabled subsystems from the configuration; fails on a bad exclusion regex.
+    /// The process sampler only runs once [`spawn_samplers`](Self::spawn_samplers) is called.
+    pub fn new(cfg: &HostConfig) -> anyhow::Result<Self> {
         let paths = cfg.paths();
+        let filters = cfg.filters()?;
+        let sampler = Arc::new(processes::ProcessSampler::new(
+            paths.clone(),
+            cfg.top_processes,
+        ));
         let all: Vec<Box<dyn Subsystem>> = vec![
             Box::new(cgroup::Cgroup::new(paths.clone())),
             Box::new(cpu::Cpu::new(paths.clone())),
+            Box::new(diskstats::Diskstats::new(
+                paths.clone(),
+                filters.disk.clone(),
+            )),
+            Box::new(filefd::Filefd::new(paths.clone())),
+            Box::new(filesystem::Filesystem::new(
+                paths.clone(),
+                filters.clone(),
+                cfg.filesystem_statfs_timeout.0,
+            )),
             Box::new(loadavg::LoadAvg::new(paths.clone())),
+            Box::new(meminfo::Meminfo::new(paths.clone())),
+            Box::new(netdev::Netdev::new(paths.clone(), filters.netdev.clone())),
+            Box::new(pressure::Pressure::new(paths.clone())),
+            Box::new(processes::Processes::new(paths.clone(), sampler.clone())),
             Box::new(stat::Stat::new(paths.clone())),
             Box::new(time::Time),
+            Box::new(uname::Uname),
+            Box::new(vmstat::Vmstat::new(paths.clone())),
         ];
-        Self::from_subsystems(
+        let mut c = Self::from_subsystems(
             all.into_iter()
                 .filter(|s| cfg.is_enabled(s.name()))
                 .collect(),
-        )
+        );
+        if cfg.is_enabled("processes") {
+            c.sampler = Some((sampler, cfg.process_sample_interval.0));
+        }
+        Ok(c)
+    }
+
+    /// Starts the background process sampler (when the `processes` collector is enabled) on
+    /// `tasks`; it stops when `token` is cancelled.
+    pub fn spawn_samplers(&self, tasks: &TaskTracker, token: &CancellationToken) {
+        let Some((sampler, interval)) = self.sampler.clone() else {
+            return;
+        };
+        let token = token.clone();
+        tasks.spawn(async move {
+            let mut tick = tokio::time::interval(interval);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut failing = false;
+            loop {
+                tokio::select! {
+                    _ = token.cancelled() => break,
+                    _ = tick.tick() => {}
+                }
+                let s = sampler.clone();
+                let result = tokio::task::spawn_blocking(move || s.sample()).await;
+                match result.map_err(anyhow::Error::from).and_then(|r| r) {
+                    Ok(()) => failing = false,
+                    Err(e) if !failing => {
+                        failing = true;
+                        tracing::warn!(error = format!("{e:#}"), "process sampler failed");
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
     }
 
     /// Wraps an explicit list (tests use this to inject failing subsystems).
@@ -114,7 +199,10 @@ impl HostCollector {
                 failing: AtomicBool::new(false),
             })
             .collect();
-        HostCollector { entries }
+        HostCollector {
+            entries,
+            sampler: None,
+        }
     }
 
     /// Collects every subsystem, returning the host families followed by the scrape families.
