@@ -23,7 +23,10 @@ mod time;
 mod uname;
 mod vmstat;
 
-pub use config::{HostArgs, HostConfig};
+pub use config::{
+    DEFAULT_DISK_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, HostArgs,
+    HostConfig,
+};
 
 use super::family::Family;
 use prometheus_client::collector::Collector;
