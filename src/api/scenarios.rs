@@ -1,0 +1,224 @@
+//! `/scenarios` and `/runs` routes: the catalog (list, get, put, schema) and runs (start, list,
+//! get, pause, resume, stop).
+
+use super::{ApiError, ControlState};
+use crate::scenarios::{MAX_BODY, RunView, ScenarioView, schema};
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::Value;
+
+/// Error body, for the OpenAPI document.
+type ErrorBody = crate::api::error::ErrorBody;
+
+/// The routes of this file, for the OpenAPI document (merged into the API's).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list, schema_json, get, put, start, runs, run, pause, resume, stop),
+    components(schemas(
+        ScenarioView,
+        crate::scenarios::StepView,
+        RunView,
+        crate::scenarios::StepRunView,
+        crate::scenarios::RunState,
+        crate::scenarios::StepState,
+        StartParams,
+    ))
+)]
+pub struct ScenariosDoc;
+
+/// `GET /scenarios`.
+#[utoipa::path(get, path = "/scenarios", tag = "scenarios",
+    responses((status = 200, description = "Built-in scenarios, then custom ones, with their steps", body = Vec<ScenarioView>)))]
+pub async fn list(State(st): State<ControlState>) -> Json<Vec<ScenarioView>> {
+    Json(
+        st.scenarios
+            .catalog
+            .list()
+            .iter()
+            .map(|s| s.view())
+            .collect(),
+    )
+}
+
+/// `GET /scenarios/schema.json`: the JSON Schema of the scenario file format.
+#[utoipa::path(get, path = "/scenarios/schema.json", tag = "scenarios",
+    responses((status = 200, description = "JSON Schema of scenario files", content_type = "application/json")))]
+pub async fn schema_json() -> Json<Value> {
+    Json(schema::scenario_schema())
+}
+
+/// `GET /scenarios/{name}`.
+#[utoipa::path(get, path = "/scenarios/{name}", tag = "scenarios",
+    params(("name" = String, Path, description = "Scenario name, e.g. ddos-attack")),
+    responses(
+        (status = 200, description = "The scenario", body = ScenarioView),
+        (status = 400, description = "Not a valid name", body = ErrorBody),
+        (status = 404, description = "Unknown scenario", body = ErrorBody),
+    ))]
+pub async fn get(
+    State(st): State<ControlState>,
+    Path(name): Path<String>,
+) -> Result<Json<ScenarioView>, ApiError> {
+    st.scenarios.catalog.get(&name).map(|s| Json(s.view()))
+}
+
+/// `PUT /scenarios/{name}`: a YAML or JSON scenario file; validated before anything changes.
+#[utoipa::path(put, path = "/scenarios/{name}", tag = "scenarios",
+    params(("name" = String, Path, description = "[a-z0-9-]{1,64}")),
+    request_body(content = String, description = "A scenario file (YAML or JSON; see /scenarios/schema.json)", content_type = "application/yaml"),
+    responses(
+        (status = 201, description = "Added", body = ScenarioView),
+        (status = 200, description = "Replaced", body = ScenarioView),
+        (status = 400, description = "Bad name, malformed file, unknown kind or parameter (with line and column)", body = ErrorBody),
+        (status = 409, description = "A built-in scenario has that name", body = ErrorBody),
+        (status = 413, description = "Larger than 256 KiB", body = ErrorBody),
+        (status = 422, description = "Steps out of range: past the end, over the action cap", body = ErrorBody),
+    ))]
+pub async fn put(
+    State(st): State<ControlState>,
+    Path(name): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<ScenarioView>), ApiError> {
+    crate::scenarios::check_name(&name)?;
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(format!(
+            "a scenario file may be at most {} KiB",
+            MAX_BODY / 1024
+        )),
+        _ => ApiError::BadRequest {
+            message: e.body_text(),
+            field: None,
+        },
+    })?;
+    let (scenario, created) = st.scenarios.catalog.put(&name, &body)?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(scenario.view())))
+}
+
+/// Options of a run, as a JSON body or query parameters.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StartParams {
+    /// Timeline compression: 10 plays the scenario (and every step's duration and ramp) ten
+    /// times faster. Default 1.
+    pub speed: Option<f64>,
+}
+
+/// `POST /scenarios/{name}/start` → 201 with the run.
+#[utoipa::path(post, path = "/scenarios/{name}/start", tag = "runs",
+    params(
+        ("name" = String, Path, description = "Scenario name"),
+        ("speed" = Option<f64>, Query, description = "Timeline compression factor (or {\"speed\": 10} as the body)"),
+    ),
+    request_body(content = Option<StartParams>),
+    responses(
+        (status = 201, description = "Started", body = RunView),
+        (status = 400, description = "Malformed options", body = ErrorBody),
+        (status = 404, description = "Unknown scenario", body = ErrorBody),
+        (status = 422, description = "Speed out of range", body = ErrorBody),
+    ))]
+pub async fn start(
+    State(st): State<ControlState>,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<(StatusCode, Json<RunView>), ApiError> {
+    let scenario = st.scenarios.catalog.get(&name)?;
+    let opts = start_params(query.as_deref().unwrap_or(""), &body)?;
+    let view = st
+        .scenarios
+        .runs
+        .start(scenario, opts.speed.unwrap_or(1.0))?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+fn start_params(query: &str, body: &[u8]) -> Result<StartParams, ApiError> {
+    let body = std::str::from_utf8(body).unwrap_or("\u{fffd}").trim();
+    let bad = |m: String| ApiError::BadRequest {
+        message: m,
+        field: None,
+    };
+    match (query.is_empty(), body.is_empty()) {
+        (true, true) => Ok(StartParams::default()),
+        (false, true) => serde_urlencoded::from_str(query).map_err(|e| bad(format!("query: {e}"))),
+        (true, false) => serde_json::from_str(body)
+            .map_err(|e| bad(format!("body: {e} (expected e.g. {{\"speed\": 10}})"))),
+        (false, false) => Err(bad(
+            "give options either as a body or as query parameters, not both".into(),
+        )),
+    }
+}
+
+/// `GET /runs`.
+#[utoipa::path(get, path = "/runs", tag = "runs",
+    responses((status = 200, description = "Runs, newest first", body = Vec<RunView>)))]
+pub async fn runs(State(st): State<ControlState>) -> Json<Vec<RunView>> {
+    Json(st.scenarios.runs.list())
+}
+
+/// `GET /runs/{id}`.
+#[utoipa::path(get, path = "/runs/{id}", tag = "runs",
+    params(("id" = String, Path, description = "Run id, e.g. run-1")),
+    responses(
+        (status = 200, description = "The run", body = RunView),
+        (status = 404, description = "Unknown run", body = ErrorBody),
+    ))]
+pub async fn run(
+    State(st): State<ControlState>,
+    Path(id): Path<String>,
+) -> Result<Json<RunView>, ApiError> {
+    st.scenarios.runs.get(&id).map(Json)
+}
+
+/// `POST /runs/{id}/pause`: the timeline stops and the run's actions are paused.
+#[utoipa::path(post, path = "/runs/{id}/pause", tag = "runs",
+    params(("id" = String, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "Paused", body = RunView),
+        (status = 404, description = "Unknown run", body = ErrorBody),
+        (status = 409, description = "Not running", body = ErrorBody),
+    ))]
+pub async fn pause(
+    State(st): State<ControlState>,
+    Path(id): Path<String>,
+) -> Result<Json<RunView>, ApiError> {
+    st.scenarios.runs.pause(&id).map(Json)
+}
+
+/// `POST /runs/{id}/resume`.
+#[utoipa::path(post, path = "/runs/{id}/resume", tag = "runs",
+    params(("id" = String, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "Resumed", body = RunView),
+        (status = 404, description = "Unknown run", body = ErrorBody),
+        (status = 409, description = "Not paused", body = ErrorBody),
+    ))]
+pub async fn resume(
+    State(st): State<ControlState>,
+    Path(id): Path<String>,
+) -> Result<Json<RunView>, ApiError> {
+    st.scenarios.runs.resume(&id).map(Json)
+}
+
+/// `DELETE /runs/{id}`: stops the run and its actions; answers once they have cleaned up.
+#[utoipa::path(delete, path = "/runs/{id}", tag = "runs",
+    params(("id" = String, Path, description = "Run id")),
+    responses(
+        (status = 200, description = "Stopped", body = RunView),
+        (status = 404, description = "Unknown run", body = ErrorBody),
+        (status = 409, description = "Already ended", body = ErrorBody),
+    ))]
+pub async fn stop(
+    State(st): State<ControlState>,
+    Path(id): Path<String>,
+) -> Result<Json<RunView>, ApiError> {
+    st.scenarios.runs.stop(&id).await.map(Json)
+}

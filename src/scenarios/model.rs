@@ -1,0 +1,450 @@
+//! A validated scenario: steps sorted, each with its resolved start and length, checked
+//! against the rules that span steps (the scenario's length, the action cap). Also builds a
+//! step's action parameters at a given speed.
+
+use super::format::{ScenarioFile, clock};
+use crate::actions::{Kind, Params};
+use crate::api::ApiError;
+use crate::units::HumanDuration;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::time::Duration;
+
+/// Longest name of a scenario.
+pub const MAX_NAME: usize = 64;
+
+/// A scenario ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// `[a-z0-9-]{1,64}`.
+    pub name: String,
+    /// What people see.
+    pub title: String,
+    /// The story.
+    pub description: String,
+    /// Length of the timeline.
+    pub duration: Duration,
+    /// Steps sorted by start.
+    pub steps: Vec<Step>,
+    /// Shipped with jolt (cannot be replaced).
+    pub builtin: bool,
+}
+
+/// One resolved step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// 1-based position in the sorted timeline (the `step` label).
+    pub number: usize,
+    /// Start offset.
+    pub at: Duration,
+    /// How long it lasts.
+    pub duration: Duration,
+    /// Action kind.
+    pub kind: Kind,
+    /// Parameters as written, minus `duration` (the step's length replaces it).
+    pub params: Map<String, Value>,
+    /// The story at this point.
+    pub note: Option<String>,
+    /// The kind has its own `duration` (it ends by itself); otherwise the runner stops it.
+    pub timed: bool,
+}
+
+impl Step {
+    /// End offset.
+    pub fn end(&self) -> Duration {
+        self.at + self.duration
+    }
+
+    /// The action's parameters with the step's length and ramps compressed by `speed`.
+    pub fn params(&self, speed: f64) -> Result<Params, ApiError> {
+        let mut map = self.params.clone();
+        if self.timed {
+            map.insert(
+                "duration".into(),
+                json!(self.duration.as_secs_f64() / speed),
+            );
+        }
+        if let Some(ramp) = map.get("ramp").cloned() {
+            let ramp: HumanDuration = serde_json::from_value(ramp)
+                .map_err(|e| ApiError::bad_field("ramp", format!("ramp: {e}")))?;
+            map.insert("ramp".into(), json!(ramp.0.as_secs_f64() / speed));
+        }
+        Params::from_value(self.kind, &Value::Object(map))
+    }
+}
+
+/// Checks a scenario name: `[a-z0-9-]{1,64}`, so it is always a safe file name.
+pub fn check_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::bad_field(
+            "name",
+            format!(
+                "`{}` is not a scenario name: use 1 to {MAX_NAME} of a-z, 0-9 and -",
+                name.escape_default()
+            ),
+        ))
+    }
+}
+
+/// The engine's range checks of one action (`Params::validate` against the live engine).
+pub type Check<'a> = &'a dyn Fn(&mut Params) -> Result<(), ApiError>;
+
+/// Validates a decoded file under `name`: at most `max_active` simultaneous actions, and
+/// `check` on every step's action except memory and disk, whose checks depend on what is
+/// free at the moment (they run when the step starts).
+pub fn compile(
+    file: ScenarioFile,
+    name: &str,
+    max_active: usize,
+    check: Check<'_>,
+) -> Result<Scenario, ApiError> {
+    check_name(name)?;
+    if let Some(n) = &file.name
+        && n != name
+    {
+        return Err(ApiError::bad_field(
+            "name",
+            format!("the file says `name: {n}` but it is stored as `{name}`; make them equal"),
+        ));
+    }
+    if file.title.trim().is_empty() {
+        return Err(ApiError::unprocessable("title", "title must not be empty"));
+    }
+    let total = file.duration.0;
+    if total.is_zero() {
+        return Err(ApiError::unprocessable(
+            "duration",
+            "duration must be longer than 0s",
+        ));
+    }
+    if file.steps.is_empty() {
+        return Err(ApiError::unprocessable(
+            "steps",
+            "a scenario needs at least one step",
+        ));
+    }
+    let mut specs: Vec<(usize, _)> = file.steps.into_iter().enumerate().collect();
+    specs.sort_by_key(|(_, s)| s.at);
+    let starts: Vec<Duration> = specs.iter().map(|(_, s)| s.at.0).collect();
+    let mut steps = Vec::with_capacity(specs.len());
+    for (number, (orig, spec)) in specs.into_iter().enumerate() {
+        let field = format!("steps[{orig}]");
+        let at = spec.at.0;
+        let mut params = spec.action.params;
+        let in_action = match params.remove("duration") {
+            Some(v) => Some(serde_json::from_value::<HumanDuration>(v).map_err(|e| {
+                ApiError::bad_field(&field, format!("{field}.action.duration: {e}"))
+            })?),
+            None => None,
+        };
+        if at >= total {
+            return Err(ApiError::unprocessable(
+                format!("{field}.at"),
+                format!(
+                    "{field} starts at {} which is not before the scenario's end ({}); \
+                     lengthen `duration` or move the step",
+                    clock(at),
+                    clock(total)
+                ),
+            ));
+        }
+        let duration = match (spec.duration, in_action) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(ApiError::bad_field(
+                    format!("{field}.duration"),
+                    format!("{field} gives two durations ({a} and {b}); keep the step's"),
+                ));
+            }
+            (Some(d), _) | (None, Some(d)) => d.0,
+            (None, None) => starts.iter().copied().find(|s| *s > at).unwrap_or(total) - at,
+        };
+        if duration.is_zero() {
+            return Err(ApiError::unprocessable(
+                format!("{field}.duration"),
+                format!("{field} lasts 0s; give it a duration"),
+            ));
+        }
+        if at + duration > total {
+            return Err(ApiError::unprocessable(
+                format!("{field}.duration"),
+                format!(
+                    "{field} (at {}, lasting {}) runs past the scenario's end at {}; \
+                     shorten the step or lengthen the scenario",
+                    clock(at),
+                    HumanDuration(duration),
+                    clock(total)
+                ),
+            ));
+        }
+        let timed = Params::from_value(spec.action.kind, &json!({}))?
+            .to_json()
+            .get("duration")
+            .is_some();
+        let step = Step {
+            number: number + 1,
+            at,
+            duration,
+            kind: spec.action.kind,
+            params,
+            note: spec.note.filter(|n| !n.trim().is_empty()),
+            timed,
+        };
+        let mut resolved = step.params(1.0)?;
+        if !matches!(step.kind, Kind::Memory | Kind::Disk) {
+            // Memory and disk checks depend on what is free right now: they run at start.
+            check(&mut resolved).map_err(|e| prefix(e, &field))?;
+        }
+        steps.push(step);
+    }
+    check_overlap(&steps, max_active)?;
+    Ok(Scenario {
+        name: name.to_string(),
+        title: file.title,
+        description: file.description,
+        duration: total,
+        steps,
+        builtin: false,
+    })
+}
+
+/// Refuses timelines that would need more simultaneous actions than the cap allows.
+fn check_overlap(steps: &[Step], cap: usize) -> Result<(), ApiError> {
+    for s in steps {
+        let active = steps
+            .iter()
+            .filter(|o| o.at <= s.at && s.at < o.end())
+            .count();
+        if active > cap {
+            return Err(ApiError::unprocessable(
+                "steps",
+                format!(
+                    "at {} this scenario runs {active} actions at once, more than \
+                     actions.max_active ({cap}); stagger or shorten the steps",
+                    clock(s.at)
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Names the step in an engine error.
+fn prefix(e: ApiError, field: &str) -> ApiError {
+    match e {
+        ApiError::Unprocessable { message, field: f } => ApiError::Unprocessable {
+            message: format!("{field}.action: {message}"),
+            field: Some(format!("{field}.action.{}", f.unwrap_or_default())),
+        },
+        ApiError::BadRequest { message, field: f } => ApiError::BadRequest {
+            message: format!("{field}.action: {message}"),
+            field: Some(format!("{field}.action.{}", f.unwrap_or_default())),
+        },
+        other => other,
+    }
+}
+
+/// A scenario as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScenarioView {
+    /// The name used in URLs.
+    pub name: String,
+    /// What people see.
+    pub title: String,
+    /// The story.
+    pub description: String,
+    /// Length of the timeline, in seconds.
+    pub duration_seconds: f64,
+    /// Shipped with jolt (read-only).
+    pub builtin: bool,
+    /// The timeline.
+    pub steps: Vec<StepView>,
+}
+
+/// A step as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct StepView {
+    /// 1-based position.
+    pub step: usize,
+    /// Start offset, `M:SS`.
+    pub at: String,
+    /// Start offset in seconds.
+    pub at_seconds: f64,
+    /// Length in seconds.
+    pub duration_seconds: f64,
+    /// The action: `kind` plus its parameters as written.
+    #[schema(value_type = Object)]
+    pub action: Value,
+    /// The story at this point.
+    pub note: Option<String>,
+}
+
+impl Scenario {
+    /// The API view.
+    pub fn view(&self) -> ScenarioView {
+        ScenarioView {
+            name: self.name.clone(),
+            title: self.title.clone(),
+            description: self.description.clone(),
+            duration_seconds: self.duration.as_secs_f64(),
+            builtin: self.builtin,
+            steps: self.steps.iter().map(Step::view).collect(),
+        }
+    }
+}
+
+impl Step {
+    /// The API view.
+    pub fn view(&self) -> StepView {
+        let mut action = Map::new();
+        action.insert("kind".into(), json!(self.kind.as_str()));
+        action.extend(self.params.clone());
+        StepView {
+            step: self.number,
+            at: clock(self.at),
+            at_seconds: self.at.as_secs_f64(),
+            duration_seconds: self.duration.as_secs_f64(),
+            action: Value::Object(action),
+            note: self.note.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::builtin::FILES;
+    use crate::scenarios::format::parse;
+
+    fn ok(_: &mut Params) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    fn build(text: &str) -> Result<Scenario, ApiError> {
+        compile(
+            parse(text).map_err(|m| ApiError::bad_field("", m))?,
+            "t",
+            16,
+            &ok,
+        )
+    }
+
+    #[test]
+    fn every_builtin_scenario_validates() {
+        let lengths = [180, 300, 120, 300, 180];
+        for ((name, text), secs) in FILES.iter().zip(lengths) {
+            let file = parse(text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let s = compile(file, name, 16, &ok).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(s.duration.as_secs(), secs, "{name}");
+            assert!(
+                s.steps.iter().any(|st| st.note.is_some()),
+                "{name} tells a story"
+            );
+            for st in &s.steps {
+                let p = st.params(10.0).unwrap_or_else(|e| panic!("{name}: {e}"));
+                if st.timed {
+                    assert_eq!(p.duration(), Some(st.duration.div_f64(10.0)), "{name}");
+                }
+            }
+            if *name == "memory-leak" {
+                let mem = s.steps.iter().find(|s| s.kind == Kind::Memory).unwrap();
+                assert!(mem.duration >= Duration::from_secs(180), "a leak is slow");
+            }
+        }
+    }
+
+    #[test]
+    fn default_step_length_runs_to_the_next_offset_or_the_end() {
+        let s = build(
+            "title: t\nduration: 60\nsteps:\n\
+             - {at: 0:40, action: {kind: cpu}}\n\
+             - {at: 0, action: {kind: cpu}}\n\
+             - {at: 0, action: {kind: cpu}, duration: 50s}\n",
+        )
+        .unwrap();
+        let d: Vec<u64> = s.steps.iter().map(|s| s.duration.as_secs()).collect();
+        let at: Vec<u64> = s.steps.iter().map(|s| s.at.as_secs()).collect();
+        assert_eq!(at, [0, 0, 40]);
+        assert_eq!(d, [40, 50, 20]);
+        assert_eq!(s.steps[2].number, 3);
+    }
+
+    #[test]
+    fn a_step_past_the_end_is_refused_with_its_position() {
+        let e = build(
+            "title: t\nduration: 60\nsteps:\n- {at: 50, action: {kind: cpu}, duration: 20s}\n",
+        )
+        .unwrap_err();
+        assert!(matches!(e, ApiError::Unprocessable { .. }));
+        assert!(
+            e.to_string().contains("steps[0]") && e.to_string().contains("past"),
+            "{e}"
+        );
+        let e = build("title: t\nduration: 60\nsteps:\n- {at: 1:00, action: {kind: cpu}}\n")
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("not before the scenario's end"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn overlapping_steps_beyond_the_cap_are_refused() {
+        let text = "title: t\nduration: 60\nsteps:\n\
+                    - {at: 0, action: {kind: cpu}, duration: 30s}\n\
+                    - {at: 10, action: {kind: cpu}, duration: 30s}\n\
+                    - {at: 20, action: {kind: cpu}, duration: 30s}\n";
+        let file = || parse(text).unwrap();
+        assert!(compile(file(), "t", 3, &ok).is_ok());
+        let e = compile(file(), "t", 2, &ok).unwrap_err();
+        assert!(
+            e.to_string().contains("3 actions at once") && e.to_string().contains("0:20"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn names_are_safe_file_names() {
+        for good in ["a", "black-friday-2", &"x".repeat(64)] {
+            assert!(check_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "../etc", "a/b", "A", "a.yaml", &"x".repeat(65), "é"] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
+        let e = compile(
+            parse("name: other\ntitle: t\nduration: 9\nsteps: [{at: 0, action: {kind: cpu}}]")
+                .unwrap(),
+            "t",
+            4,
+            &ok,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("other"), "{e}");
+    }
+
+    #[test]
+    fn engine_checks_name_the_step() {
+        let refuse = |p: &mut Params| match p {
+            Params::Cpu(_) => Err(ApiError::unprocessable("percent", "too hot")),
+            _ => Ok(()),
+        };
+        let file = parse("title: t\nduration: 9\nsteps: [{at: 0, action: {kind: cpu}}]").unwrap();
+        let e = compile(file, "t", 4, &refuse).unwrap_err();
+        assert!(e.to_string().starts_with("steps[0].action: too hot"), "{e}");
+    }
+
+    #[test]
+    fn speed_compresses_durations_and_ramps() {
+        let s = build("title: t\nduration: 100\nsteps: [{at: 0, action: {kind: memory, size: 1000, ramp: 1m}, duration: 100s}]")
+            .unwrap();
+        let p = s.steps[0].params(10.0).unwrap().to_json();
+        assert_eq!(p["duration"], serde_json::json!("10s"));
+        assert_eq!(p["ramp"], serde_json::json!("6s"));
+    }
+}

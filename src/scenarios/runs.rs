@@ -1,0 +1,137 @@
+//! The run registry: starts runs on their own tasks (children of the root token), lists them,
+//! pauses, resumes and stops them, and keeps a bounded history of finished ones.
+
+use super::model::Scenario;
+use super::run::{Outputs, Run, RunView};
+use super::runner::drive;
+use crate::actions::Engine;
+use crate::api::ApiError;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Finished runs kept for `GET /runs/{id}`.
+const HISTORY: usize = 50;
+/// Fastest allowed timeline compression.
+pub const MAX_SPEED: f64 = 1000.0;
+/// How long `DELETE /runs/{id}` waits for the run's actions to clean up.
+const STOP_WAIT: Duration = Duration::from_secs(6);
+
+/// Starts and tracks runs; cheap to clone.
+#[derive(Clone)]
+pub struct Runs {
+    engine: Engine,
+    out: Outputs,
+    root: CancellationToken,
+    tasks: TaskTracker,
+    registry: Arc<Mutex<Registry>>,
+}
+
+struct Registry {
+    next: u64,
+    /// Newest first.
+    runs: VecDeque<Arc<Run>>,
+}
+
+impl Runs {
+    /// Runs are children of `root` and tracked by `tasks`, like actions.
+    pub fn new(engine: Engine, out: Outputs, root: CancellationToken, tasks: TaskTracker) -> Self {
+        Runs {
+            engine,
+            out,
+            root,
+            tasks,
+            registry: Arc::new(Mutex::new(Registry {
+                next: 1,
+                runs: VecDeque::new(),
+            })),
+        }
+    }
+
+    /// Starts a run of `scenario` at `speed`.
+    pub fn start(&self, scenario: Arc<Scenario>, speed: f64) -> Result<RunView, ApiError> {
+        if !(speed.is_finite() && speed > 0.0 && speed <= MAX_SPEED) {
+            return Err(ApiError::unprocessable(
+                "speed",
+                format!("speed must be a number above 0 and at most {MAX_SPEED}, e.g. 10"),
+            ));
+        }
+        let run = {
+            let mut reg = self.registry.lock().expect("runs poisoned");
+            let id = format!("run-{}", reg.next);
+            reg.next += 1;
+            let token = self.root.child_token();
+            let run = Arc::new(Run::new(id, scenario, speed, token, self.out.clone()));
+            reg.runs.push_front(run.clone());
+            // Forget the oldest finished runs beyond the history bound.
+            while reg.runs.iter().filter(|r| r.is_done()).count() > HISTORY {
+                if let Some(pos) = reg.runs.iter().rposition(|r| r.is_done()) {
+                    reg.runs.remove(pos);
+                }
+            }
+            run
+        };
+        run.announce();
+        let view = run.view();
+        self.tasks.spawn(drive(run, self.engine.clone()));
+        Ok(view)
+    }
+
+    fn find(&self, id: &str) -> Result<Arc<Run>, ApiError> {
+        let reg = self.registry.lock().expect("runs poisoned");
+        reg.runs
+            .iter()
+            .find(|r| r.id == id)
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("no run with id `{id}`; GET /runs lists them"))
+            })
+    }
+
+    /// Every run, newest first.
+    pub fn list(&self) -> Vec<RunView> {
+        let runs: Vec<_> = self
+            .registry
+            .lock()
+            .expect("runs poisoned")
+            .runs
+            .iter()
+            .cloned()
+            .collect();
+        runs.iter().map(|r| r.view()).collect()
+    }
+
+    /// One run.
+    pub fn get(&self, id: &str) -> Result<RunView, ApiError> {
+        self.find(id).map(|r| r.view())
+    }
+
+    /// Pauses a running run and its actions.
+    pub fn pause(&self, id: &str) -> Result<RunView, ApiError> {
+        let run = self.find(id)?;
+        run.pause(&self.engine)?;
+        Ok(run.view())
+    }
+
+    /// Resumes a paused run and its actions.
+    pub fn resume(&self, id: &str) -> Result<RunView, ApiError> {
+        let run = self.find(id)?;
+        run.resume(&self.engine)?;
+        Ok(run.view())
+    }
+
+    /// Stops a run and its actions; answers once they have cleaned up (bounded).
+    pub async fn stop(&self, id: &str) -> Result<RunView, ApiError> {
+        let run = self.find(id)?;
+        if run.is_done() || run.token.is_cancelled() {
+            return Err(ApiError::Conflict(format!(
+                "run {id} already ended; nothing to stop"
+            )));
+        }
+        run.token.cancel();
+        run.wait_done(STOP_WAIT).await;
+        Ok(run.view())
+    }
+}
