@@ -222,11 +222,16 @@ impl Run {
         let result = step
             .params(self.speed)
             .and_then(|p| actions.start(p, &self.id, &self.token));
-        let info = &self.out.metrics.step_info;
-        if let Some(prev) = st.current.replace(i) {
-            info.remove(&self.step_labels(prev));
+        // The current step is the latest one with a note (the story's chapter); steps
+        // without a note that start alongside it do not replace it.
+        let steps = &self.scenario.steps;
+        if step.note.is_some() || st.current.is_none_or(|c| steps[c].note.is_none()) {
+            let info = &self.out.metrics.step_info;
+            if let Some(prev) = st.current.replace(i) {
+                info.remove(&self.step_labels(prev));
+            }
+            info.get_or_create(&self.step_labels(i)).set(1);
         }
-        info.get_or_create(&self.step_labels(i)).set(1);
         let note = step.note.clone().unwrap_or_default();
         let data = |action: &Option<String>, error: &Option<String>| {
             json!({
@@ -517,7 +522,7 @@ pub struct RunView {
     pub started_at: String,
     /// RFC 3339 end time, once ended.
     pub ended_at: Option<String>,
-    /// The step most recently started (its note tells the story), or null before the first.
+    /// The latest started step with a note (the story so far), or null before the first.
     pub current_step: Option<StepRunView>,
     /// Every step with its state and action id.
     pub steps: Vec<StepRunView>,
