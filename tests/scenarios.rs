@@ -522,3 +522,82 @@ fn sighup_reloads_the_directory_and_keeps_invalid_files_out() {
     })
     .unwrap_or_else(|| panic!("after removal: {:?}", names()));
 }
+
+#[test]
+fn the_readme_example_scenario_is_accepted() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme
+        .find("```yaml\n# checkout-outage.yaml")
+        .expect("the README has the example");
+    let body = &readme[start + "```yaml\n".len()..];
+    let body = &body[..body.find("```").unwrap()];
+    let d = Daemon::start(&[]);
+    let (status, s) = send("PUT", &d.control_url("/scenarios/checkout-outage"), body);
+    assert_eq!(status, 201, "{s}");
+    assert_eq!(s["steps"].as_array().unwrap().len(), 5);
+}
+
+/// Runs the `jolt` client against the daemon; (success, stdout).
+fn jolt(d: &Daemon, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jolt"))
+        .args(args)
+        .args(["--control", &d.control.to_string()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("running jolt");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), format!("{stdout}{stderr}"))
+}
+
+#[test]
+fn the_cli_lists_starts_follows_pauses_and_stops_runs() {
+    let d = Daemon::start(&[]);
+    let (ok, out) = jolt(&d, &["scenarios"]);
+    assert!(
+        ok && out.contains("ddos-attack") && out.contains("DDoS Attack Simulation"),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("timeline.yaml");
+    std::fs::write(&file, TIMELINE).unwrap();
+    let (ok, out) = jolt(&d, &["scenario", "put", "timeline", file.to_str().unwrap()]);
+    assert!(ok && out.contains("saved timeline"), "{out}");
+    let (ok, out) = jolt(&d, &["scenario", "show", "timeline"]);
+    assert!(ok && out.contains("memory and disk"), "{out}");
+
+    let (ok, out) = jolt(
+        &d,
+        &["scenario", "start", "timeline", "--speed", "10", "--follow"],
+    );
+    assert!(ok, "{out}");
+    assert!(out.contains("started run-1"), "{out}");
+    assert!(out.contains("0:00 cpu and a fault"), "{out}");
+    assert!(out.contains("0:10 memory and disk"), "{out}");
+    assert!(out.contains("run-1 completed"), "{out}");
+
+    let (ok, out) = jolt(&d, &["scenario", "start", "hold"]);
+    assert!(!ok && out.contains("no scenario named `hold`"), "{out}");
+    assert_eq!(send("PUT", &d.control_url("/scenarios/hold"), HOLD).0, 201);
+    let (ok, out) = jolt(&d, &["scenario", "start", "hold"]);
+    assert!(ok && out.contains("started run-2"), "{out}");
+    let (ok, out) = jolt(&d, &["run", "pause", "run-2"]);
+    assert!(ok && out.contains("run-2 paused"), "{out}");
+    let (ok, out) = jolt(&d, &["runs"]);
+    assert!(
+        ok && out.contains("run-1") && out.contains("completed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("paused") && out.contains("hold 32 MiB"),
+        "{out}"
+    );
+    let (ok, out) = jolt(&d, &["run", "resume", "run-2"]);
+    assert!(ok && out.contains("run-2 running"), "{out}");
+    let (ok, out) = jolt(&d, &["run", "stop", "run-2"]);
+    assert!(ok && out.contains("run-2 stopped"), "{out}");
+    let (ok, out) = jolt(&d, &["run", "stop", "run-2"]);
+    assert!(!ok && out.contains("already ended"), "{out}");
+}
