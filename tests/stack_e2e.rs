@@ -236,6 +236,12 @@ impl Stack {
         serde_json::from_str(&text).unwrap_or(Value::Null)
     }
 
+    /// Asserts that action `id` is running (a failed start would make the alert meaningless).
+    fn assert_running(&self, id: &str) {
+        let a = self.get_json(&self.jolt.control_url(&format!("/actions/{id}")));
+        assert_eq!(a["state"], "running", "action {id}: {a}");
+    }
+
     fn delete(&self, path: &str) -> u16 {
         let mut r = agent().delete(&self.jolt.control_url(path)).call().unwrap();
         let s = r.status().as_u16();
@@ -341,6 +347,7 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
     let action = stack.post("/actions/cpu", json!({"percent": 100, "duration": "40s"}));
     let id = action["id"].as_str().expect("action id").to_string();
     let t0 = Instant::now();
+    stack.assert_running(&id);
     // The 5 s rate window fills, then `for`, plus a scrape and an evaluation each side.
     let fire_bound = CPU_WINDOW + alert_for("HostHighCpu") + 2 * INTERVAL * 2 + MARGIN;
     let fired = wait_for(fire_bound, || {
@@ -418,6 +425,7 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
     );
     let id = action["id"].as_str().expect("action id").to_string();
     let t0 = Instant::now();
+    stack.assert_running(&id);
     let fire_bound = alert_for("ServiceDown") + 2 * INTERVAL * 2 + MARGIN;
     let fired = wait_for(fire_bound, || {
         stack
