@@ -31,6 +31,24 @@ pub enum Command {
     Stop(crate::client::actions::StopCmd),
     /// Print the event log; --follow streams new events as they happen
     Events(crate::client::events::EventsCmd),
+    /// List built-in and custom scenarios
+    Scenarios(crate::client::scenarios::ScenariosCmd),
+    /// Start (optionally --follow), show or upload a scenario
+    Scenario(crate::client::scenarios::ScenarioCmd),
+    /// List scenario runs with their progress and current step
+    Runs(crate::client::scenarios::RunsCmd),
+    /// Pause, resume or stop a scenario run
+    Run(crate::client::scenarios::RunCmd),
+    /// Internal: the process that holds a memory action's memory (started by the daemon).
+    #[command(name = "__memory-worker", hide = true)]
+    MemoryWorker {
+        /// Largest target the daemon will ask for.
+        #[arg(long)]
+        max_bytes: u64,
+        /// The daemon's pid; the worker dies with it.
+        #[arg(long)]
+        parent: u32,
+    },
 }
 
 /// Parses the command line and runs what it asks for.
@@ -42,6 +60,13 @@ pub fn main() -> ExitCode {
         Some(Command::Actions(c)) => crate::client::exit(crate::client::actions::actions(&c)),
         Some(Command::Stop(c)) => crate::client::exit(crate::client::actions::stop(&c)),
         Some(Command::Events(c)) => crate::client::exit(crate::client::events::events(&c)),
+        Some(Command::Scenarios(c)) => crate::client::exit(crate::client::scenarios::scenarios(&c)),
+        Some(Command::Scenario(c)) => crate::client::exit(crate::client::scenarios::scenario(&c)),
+        Some(Command::Runs(c)) => crate::client::exit(crate::client::scenarios::runs(&c)),
+        Some(Command::Run(c)) => crate::client::exit(crate::client::scenarios::run(&c)),
+        Some(Command::MemoryWorker { max_bytes, parent }) => {
+            crate::actions::memory::worker::main(max_bytes, parent)
+        }
     }
 }
 
@@ -59,7 +84,11 @@ fn serve(args: &ServeArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e.into()),
     };
-    let result = runtime.block_on(crate::server::run(config, crate::server::shutdown_signal()));
+    let signal = {
+        let _in_runtime = runtime.enter();
+        crate::server::shutdown_signal()
+    };
+    let result = runtime.block_on(crate::server::run(config, signal));
     runtime.shutdown_timeout(std::time::Duration::from_millis(300));
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::events::Events;
 use crate::metrics::{self, Exposition};
-use crate::{actions, api, services};
+use crate::{actions, api, scenarios, services};
 use anyhow::Context;
 use prometheus_client::registry::Registry;
 use std::future::Future;
@@ -54,6 +54,14 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    // Before binding, so a daemon that reports its listeners has cleaned up.
+    let stale = actions::disk::remove_leftovers(&config.state_dir, false);
+    if stale > 0 {
+        tracing::info!(
+            count = stale,
+            "removed scratch directories left by a crashed run"
+        );
+    }
     let listeners = Listeners::bind(&config).await?;
     let root = CancellationToken::new();
     let tasks = TaskTracker::new();
@@ -64,6 +72,10 @@ pub async fn run(
     host.spawn_samplers(&tasks, &root);
     registry.register_collector(Box::new(host));
     let events = Events::new(&mut registry);
+    let alerts = api::AlertMetrics::new(&mut registry);
+    let security = api::Security::new(&config.control, listeners.control.local_addr()?)?;
+    let sim = services::Services::register(&config.services, &mut registry);
+    sim.spawn(&tasks, &root);
     let env = actions::Env {
         config: config.actions.clone(),
         host: config.collectors.paths(),
@@ -71,8 +83,18 @@ pub async fn run(
         services_addr: listeners.services.local_addr()?,
         metrics: actions::ActionMetrics::new(&mut registry),
         events: events.clone(),
+        services: sim.clone(),
     };
     let engine = actions::Engine::new(env, root.child_token(), tasks.clone());
+    let scenarios = scenarios::Scenarios::new(
+        &config.scenarios,
+        engine.clone(),
+        events.clone(),
+        scenarios::ScenarioMetrics::new(&mut registry),
+        root.child_token(),
+        tasks.clone(),
+    )?;
+    reload_on_hangup(&tasks, &root, scenarios.clone())?;
     let exposition = Exposition::new(registry);
 
     serve(
@@ -84,9 +106,13 @@ pub async fn run(
     let control = api::ControlState {
         engine: engine.clone(),
         events,
+        alerts,
+        security,
+        shutdown: root.clone(),
+        scenarios,
     };
     serve(&tasks, &root, listeners.control, api::router(control));
-    serve(&tasks, &root, listeners.services, services::router());
+    serve(&tasks, &root, listeners.services, services::router(sim));
 
     shutdown.await;
     tracing::info!("shutting down");
@@ -98,6 +124,34 @@ pub async fn run(
     {
         tracing::warn!("some tasks did not finish within {SHUTDOWN_GRACE:?}; exiting anyway");
     }
+    // Disk actions remove their own scratch directories; this catches one cut short.
+    actions::disk::remove_leftovers(&config.state_dir, true);
+    Ok(())
+}
+
+/// Re-reads the custom scenario directory on every SIGHUP until shutdown.
+fn reload_on_hangup(
+    tasks: &TaskTracker,
+    root: &CancellationToken,
+    scenarios: scenarios::Scenarios,
+) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = signal(SignalKind::hangup()).context("installing a SIGHUP handler")?;
+    let token = root.clone();
+    tasks.spawn(async move {
+        loop {
+            tokio::select! {
+                _ = token.cancelled() => break,
+                got = hup.recv() => {
+                    if got.is_none() {
+                        break;
+                    }
+                    let r = scenarios.reload();
+                    tracing::info!(loaded = r.loaded, rejected = r.errors.len(), "SIGHUP: scenarios reloaded");
+                }
+            }
+        }
+    });
     Ok(())
 }
 
@@ -121,11 +175,18 @@ fn serve(
 }
 
 /// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
+///
+/// The handlers are installed when this is called (inside the runtime), not when the future is
+/// first polled, so a SIGTERM that arrives while the daemon is still starting up is a clean
+/// shutdown rather than the default kill.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};
     let mut term = signal(SignalKind::terminate()).expect("installing a SIGTERM handler");
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
+    let mut int = signal(SignalKind::interrupt()).expect("installing a SIGINT handler");
+    async move {
+        tokio::select! {
+            _ = int.recv() => {}
+            _ = term.recv() => {}
+        }
     }
 }

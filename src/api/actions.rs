@@ -9,6 +9,16 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 /// `POST /actions/{kind}`: parameters from a JSON body, a form body or the query string.
+#[utoipa::path(post, path = "/actions/{kind}", tag = "actions",
+    params(("kind" = String, Path, description = "cpu, memory, disk, traffic, network or fault")),
+    request_body(content = Object, description = "The kind's parameters (DESIGN.md); omitted ones take their defaults. Query parameters work too."),
+    responses(
+        (status = 201, description = "Started", body = ActionView),
+        (status = 400, description = "Malformed body, unknown parameter or wrong type", body = crate::api::error::ErrorBody),
+        (status = 404, description = "Unknown kind", body = crate::api::error::ErrorBody),
+        (status = 422, description = "Out of range or unsafe", body = crate::api::error::ErrorBody),
+        (status = 429, description = "Too many active actions", body = crate::api::error::ErrorBody),
+    ))]
 pub async fn start(
     State(st): State<ControlState>,
     Path(kind): Path<String>,
@@ -33,11 +43,19 @@ pub async fn start(
 }
 
 /// `GET /actions`.
+#[utoipa::path(get, path = "/actions", tag = "actions",
+    responses((status = 200, description = "Active actions first, then recently finished ones", body = Vec<ActionView>)))]
 pub async fn list(State(st): State<ControlState>) -> Json<Vec<ActionView>> {
     Json(st.engine.list())
 }
 
 /// `GET /actions/{id}`.
+#[utoipa::path(get, path = "/actions/{id}", tag = "actions",
+    params(("id" = String, Path, description = "Action id, e.g. cpu-1")),
+    responses(
+        (status = 200, description = "The action", body = ActionView),
+        (status = 404, description = "Unknown id", body = crate::api::error::ErrorBody),
+    ))]
 pub async fn get(
     State(st): State<ControlState>,
     Path(id): Path<String>,
@@ -46,6 +64,13 @@ pub async fn get(
 }
 
 /// `DELETE /actions/{id}`: 200 with the stopped action once it has cleaned up.
+#[utoipa::path(delete, path = "/actions/{id}", tag = "actions",
+    params(("id" = String, Path, description = "Action id, e.g. cpu-1")),
+    responses(
+        (status = 200, description = "Stopped and cleaned up", body = ActionView),
+        (status = 404, description = "Unknown id", body = crate::api::error::ErrorBody),
+        (status = 409, description = "Already ended", body = crate::api::error::ErrorBody),
+    ))]
 pub async fn stop(
     State(st): State<ControlState>,
     Path(id): Path<String>,
@@ -54,6 +79,8 @@ pub async fn stop(
 }
 
 /// `DELETE /actions`: `{"stopped": n}`.
+#[utoipa::path(delete, path = "/actions", tag = "actions",
+    responses((status = 200, description = "`{\"stopped\": n}`")))]
 pub async fn stop_all(State(st): State<ControlState>) -> Json<Value> {
     Json(json!({ "stopped": st.engine.stop_all().await }))
 }

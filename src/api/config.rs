@@ -1,6 +1,7 @@
 //! Security settings of the control listener.
 
 use crate::config::set;
+use crate::units::SizeSpec;
 use anyhow::bail;
 use clap::Args;
 use serde::Deserialize;
@@ -8,7 +9,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// The `control:` section of the config file.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ControlConfig {
     /// File holding the bearer token every control request must carry.
@@ -18,6 +19,25 @@ pub struct ControlConfig {
     pub token: Option<String>,
     /// Allows a non-loopback control address without a token; logged loudly.
     pub insecure: bool,
+    /// Largest request body accepted (413 beyond it): parameters and scenarios are small.
+    pub body_limit: SizeSpec,
+    /// Requests per second allowed per client IP (token bucket refill); 0 turns the limit off.
+    pub rate_limit: f64,
+    /// Requests a client may send at once before the rate applies (token bucket size).
+    pub rate_burst: u32,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        ControlConfig {
+            token_file: None,
+            token: None,
+            insecure: false,
+            body_limit: SizeSpec::Bytes(64 * 1024),
+            rate_limit: 50.0,
+            rate_burst: 100,
+        }
+    }
 }
 
 impl ControlConfig {
@@ -50,6 +70,19 @@ impl ControlConfig {
                  (--control-token-file or JOLT_CONTROL_TOKEN) or pass --control-insecure"
             );
         }
+        match self.body_limit {
+            SizeSpec::Bytes(b) if b >= 1024 => {}
+            other => bail!("control.body_limit: must be at least 1KiB of bytes, not {other}"),
+        }
+        if !self.rate_limit.is_finite() || self.rate_limit < 0.0 {
+            bail!(
+                "control.rate_limit: must be a number of requests per second >= 0 (0 = off), not {}",
+                self.rate_limit
+            );
+        }
+        if self.rate_burst == 0 {
+            bail!("control.rate_burst: must be at least 1");
+        }
         Ok(())
     }
 }
@@ -71,6 +104,15 @@ pub struct ControlArgs {
     /// Serve the control API on a non-loopback address without a token (dangerous)
     #[arg(long, env = "JOLT_CONTROL_INSECURE")]
     pub control_insecure: bool,
+    /// Largest control request body, e.g. 64KiB (413 beyond it) [default: 64KiB]
+    #[arg(long, env = "JOLT_CONTROL_BODY_LIMIT", value_name = "SIZE")]
+    pub control_body_limit: Option<SizeSpec>,
+    /// Control requests per second per client IP; 0 = unlimited [default: 50]
+    #[arg(long, env = "JOLT_CONTROL_RATE_LIMIT", value_name = "PER_SECOND")]
+    pub control_rate_limit: Option<f64>,
+    /// Control requests a client may burst before the rate applies [default: 100]
+    #[arg(long, env = "JOLT_CONTROL_RATE_BURST", value_name = "N")]
+    pub control_rate_burst: Option<u32>,
 }
 
 impl ControlArgs {
@@ -82,5 +124,8 @@ impl ControlArgs {
         );
         set(&mut cfg.token, self.control_token.clone().map(Some));
         cfg.insecure |= self.control_insecure;
+        set(&mut cfg.body_limit, self.control_body_limit);
+        set(&mut cfg.rate_limit, self.control_rate_limit);
+        set(&mut cfg.rate_burst, self.control_rate_burst);
     }
 }

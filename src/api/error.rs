@@ -2,9 +2,24 @@
 //! `{"error": code, "message": sentence, "field": name-or-null}` with the status DESIGN.md fixes.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+/// The JSON body of every error, for the OpenAPI document.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable code: bad_request, unauthorized, not_found, method_not_allowed,
+    /// conflict, payload_too_large, unprocessable, too_many_requests, internal.
+    #[schema(example = "bad_request")]
+    pub error: String,
+    /// A sentence a person can act on.
+    pub message: String,
+    /// The parameter at fault, when there is one.
+    pub field: Option<String>,
+}
 
 /// A control API error; the message is a sentence a person can act on.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +36,9 @@ pub enum ApiError {
     /// 404: unknown path, kind, id or name.
     #[error("{0}")]
     NotFound(String),
+    /// 405: the path exists but not with this method.
+    #[error("{0}")]
+    MethodNotAllowed(String),
     /// 409: the request conflicts with the current state (e.g. stopping an ended action).
     #[error("{0}")]
     Conflict(String),
@@ -64,6 +82,7 @@ impl ApiError {
             ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
@@ -88,4 +107,83 @@ impl IntoResponse for ApiError {
         let body = json!({ "error": code, "message": self.to_string(), "field": self.field() });
         (status, Json(body)).into_response()
     }
+}
+
+/// Headers of a framework error worth keeping when its body is rewritten as JSON.
+const KEPT_HEADERS: [header::HeaderName; 3] =
+    [header::ALLOW, header::RETRY_AFTER, header::WWW_AUTHENTICATE];
+
+/// Middleware: rewrites any error answer that is not JSON — axum's own rejections (405 with an
+/// empty body, 413 from the body limit, 415, extractor texts) — into the API's JSON format, so
+/// a client only ever has one error shape to parse.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_string();
+    let allow = parts
+        .headers
+        .get(header::ALLOW)
+        .and_then(|v| v.to_str().ok());
+    let err = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(format!(
+            "{method} is not allowed on {path}{}",
+            allow.map(|a| format!("; allowed: {a}")).unwrap_or_default()
+        )),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(format!(
+            "the request body is larger than the limit (control.body_limit){}",
+            if text.is_empty() {
+                String::new()
+            } else {
+                format!(": {text}")
+            }
+        )),
+        StatusCode::NOT_FOUND => ApiError::NotFound(or(text, "not found")),
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized(or(text, "unauthorized")),
+        StatusCode::TOO_MANY_REQUESTS => ApiError::TooMany(or(text, "too many requests")),
+        s if s.is_server_error() => ApiError::Internal(or(text, "internal error")),
+        _ => {
+            let reason = status.canonical_reason().unwrap_or("error");
+            let code = reason.to_lowercase().replace([' ', '-'], "_");
+            let body = json!({ "error": code, "message": or(text, reason), "field": null });
+            return with_headers((status, Json(body)).into_response(), &parts.headers);
+        }
+    };
+    with_headers(err.into_response(), &parts.headers)
+}
+
+fn or(text: String, default: &str) -> String {
+    if text.is_empty() {
+        default.to_string()
+    } else {
+        text
+    }
+}
+
+fn with_headers(mut resp: Response, from: &axum::http::HeaderMap) -> Response {
+    for name in KEPT_HEADERS {
+        if let Some(v) = from.get(&name) {
+            resp.headers_mut().insert(name, v.clone());
+        }
+    }
+    resp
+}
+
+/// A JSON error with extra headers (Retry-After, WWW-Authenticate).
+pub fn with_header(err: ApiError, name: header::HeaderName, value: HeaderValue) -> Response {
+    let mut resp = err.into_response();
+    resp.headers_mut().insert(name, value);
+    resp
 }

@@ -16,6 +16,12 @@ pub struct SinceQuery {
 }
 
 /// `GET /events?since=ID`: the retained events after ID, oldest first.
+#[utoipa::path(get, path = "/events", tag = "events",
+    params(("since" = Option<u64>, Query, description = "Only events with a greater id")),
+    responses(
+        (status = 200, description = "Retained events (the last 500), oldest first", body = Vec<Event>),
+        (status = 400, description = "since is not a number", body = crate::api::error::ErrorBody),
+    ))]
 pub async fn list(
     State(st): State<ControlState>,
     query: Result<Query<SinceQuery>, axum::extract::rejection::QueryRejection>,

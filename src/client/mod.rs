@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod events;
+pub mod scenarios;
 pub mod table;
 
 use crate::api::ControlConfig;
@@ -62,7 +63,7 @@ impl Client {
         let token = ControlConfig {
             token_file: args.control_token_file.clone(),
             token: args.control_token.clone(),
-            insecure: false,
+            ..Default::default()
         }
         .resolve_token()?;
         let addr = args.control.trim().trim_end_matches('/');

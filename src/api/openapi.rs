@@ -1,0 +1,165 @@
+//! `GET /openapi.json`: the OpenAPI document, generated from the handlers' `#[utoipa::path]`
+//! attributes and the types' `ToSchema` derives.
+//!
+//! To add a route: put `#[utoipa::path(...)]` on its handler, list the handler in `paths(...)`
+//! below (and any new body type in `schemas(...)`) — or in a per-file `#[derive(OpenApi)]`
+//! merged in [`spec`], like `scenarios::ScenariosDoc` — and add it to `help::ENDPOINTS`. The
+//! tests fail when a route the router serves is missing here.
+
+use super::{actions, alerts, events, help, scenarios, stream};
+use crate::actions::{Kind, Params, Source};
+use axum::Json;
+use utoipa::openapi::example::ExampleBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi as Document, RefOr};
+use utoipa::{Modify, OpenApi};
+
+/// The aggregation of every documented route and schema.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "jolt control API",
+        description = "Start, list and stop load actions and scenario runs; read the event log. \
+                       Errors are JSON {error, message, field}. When a token is configured every \
+                       route except /healthz needs `Authorization: Bearer <token>`."
+    ),
+    paths(
+        help::help,
+        help::healthz,
+        actions::start,
+        actions::list,
+        actions::get,
+        actions::stop,
+        actions::stop_all,
+        events::list,
+        stream::stream,
+        alerts::receive,
+        document,
+    ),
+    components(schemas(
+        crate::actions::ActionView,
+        crate::events::Event,
+        crate::events::Severity,
+        super::error::ErrorBody,
+        alerts::Notification,
+        alerts::Alert,
+    )),
+    modifiers(&BearerToken, &KindDefaults),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+/// `GET /openapi.json`.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta",
+    responses((status = 200, description = "This document", content_type = "application/json")))]
+pub async fn document() -> Json<Document> {
+    Json(spec())
+}
+
+/// The whole document: [`ApiDoc`] plus the per-file documents of other route files.
+pub fn spec() -> Document {
+    let mut doc = ApiDoc::openapi();
+    doc.merge(scenarios::ScenariosDoc::openapi());
+    doc
+}
+
+/// Declares the bearer token scheme the `security` requirement names.
+struct BearerToken;
+
+impl Modify for BearerToken {
+    fn modify(&self, doc: &mut Document) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Adds one example body per kind to `POST /actions/{kind}`: the kind's defaults, decoded by
+/// the same code the route uses, so the document cannot drift from what the API accepts.
+struct KindDefaults;
+
+impl Modify for KindDefaults {
+    fn modify(&self, doc: &mut Document) {
+        let Some(op) = doc
+            .paths
+            .paths
+            .get_mut("/actions/{kind}")
+            .and_then(|p| p.post.as_mut())
+        else {
+            return;
+        };
+        let Some(RefOr::T(body)) = op.request_body.as_mut() else {
+            return;
+        };
+        for content in body.content.values_mut() {
+            let RefOr::T(content) = content else { continue };
+            for kind in Kind::ALL {
+                let (summary, value) = match Params::parse(kind, Source::Body(b"{}")) {
+                    Ok(p) => (format!("{kind} with its defaults"), p.to_json()),
+                    Err(e) => (format!("{kind}: {e}"), serde_json::json!({})),
+                };
+                let example = ExampleBuilder::new().summary(summary).value(Some(value));
+                content
+                    .examples
+                    .insert(kind.as_str().into(), RefOr::T(example.build()));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `{anything}` → `{}`, so `/actions/{kind_or_id}` matches `/actions/{id}`.
+    fn shape(path: &str) -> String {
+        let mut out = String::new();
+        let mut in_param = false;
+        for c in path.chars() {
+            match c {
+                '{' => {
+                    in_param = true;
+                    out.push_str("{}");
+                }
+                '}' => in_param = false,
+                _ if !in_param => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Every path the router source registers is documented, and so is every help entry
+    /// the router serves (the router itself is checked over HTTP in tests/api.rs).
+    #[test]
+    fn every_routed_path_is_documented() {
+        let doc = spec();
+        let documented: Vec<String> = doc.paths.paths.keys().map(|p| shape(p)).collect();
+        let source = include_str!("mod.rs");
+        let mut routed = 0;
+        for chunk in source.split(".route(").skip(1) {
+            let path = chunk.trim_start().trim_start_matches('"');
+            let path = &path[..path.find('"').expect("route path literal")];
+            routed += 1;
+            assert!(
+                documented.contains(&shape(path)),
+                "route {path} is served but not in the OpenAPI document"
+            );
+        }
+        assert!(routed >= 8, "found only {routed} routes in mod.rs");
+    }
+
+    #[test]
+    fn post_actions_has_an_example_per_kind() {
+        let doc = serde_json::to_value(spec()).unwrap();
+        let examples = &doc["paths"]["/actions/{kind}"]["post"]["requestBody"]["content"]["application/json"]
+            ["examples"];
+        for kind in Kind::ALL {
+            assert!(examples[kind.as_str()].is_object(), "{kind}: {examples}");
+        }
+        assert_eq!(examples["cpu"]["value"]["percent"], 90.0);
+        assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+}
