@@ -33,6 +33,8 @@ pub struct Config {
     pub control: crate::api::ControlConfig,
     /// Action engine limits.
     pub actions: crate::actions::ActionsConfig,
+    /// Where custom scenarios live.
+    pub scenarios: crate::scenarios::ScenariosConfig,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             collectors: Default::default(),
             control: Default::default(),
             actions: Default::default(),
+            scenarios: Default::default(),
         }
     }
 }
@@ -93,6 +96,8 @@ pub struct ServeArgs {
     pub control: crate::api::ControlArgs,
     #[command(flatten)]
     pub actions: crate::actions::ActionsArgs,
+    #[command(flatten)]
+    pub scenarios: crate::scenarios::ScenariosArgs,
 }
 
 impl Config {
@@ -111,6 +116,7 @@ impl Config {
         args.collectors.apply(&mut cfg.collectors);
         args.control.apply(&mut cfg.control);
         args.actions.apply(&mut cfg.actions);
+        args.scenarios.apply(&mut cfg.scenarios);
         cfg.validate()?;
         Ok(cfg)
     }

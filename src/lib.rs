@@ -8,6 +8,7 @@ pub mod config;
 pub mod events;
 pub mod logging;
 pub mod metrics;
+pub mod scenarios;
 pub mod server;
 pub mod services;
 pub mod units;

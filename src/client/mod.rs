@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod events;
 pub mod scenarios;
+pub mod scenarios;
 pub mod table;
 
 use crate::api::ControlConfig;
