@@ -39,14 +39,6 @@ pub enum Command {
     Runs(crate::client::scenarios::RunsCmd),
     /// Pause, resume or stop a scenario run
     Run(crate::client::scenarios::RunCmd),
-    /// List built-in and custom scenarios
-    Scenarios(crate::client::scenarios::ScenariosCmd),
-    /// Start (optionally --follow), show or upload a scenario
-    Scenario(crate::client::scenarios::ScenarioCmd),
-    /// List scenario runs with their progress and current step
-    Runs(crate::client::scenarios::RunsCmd),
-    /// Pause, resume or stop a scenario run
-    Run(crate::client::scenarios::RunCmd),
     /// Internal: the process that holds a memory action's memory (started by the daemon).
     #[command(name = "__memory-worker", hide = true)]
     MemoryWorker {
@@ -68,12 +60,6 @@ pub fn main() -> ExitCode {
         Some(Command::Actions(c)) => crate::client::exit(crate::client::actions::actions(&c)),
         Some(Command::Stop(c)) => crate::client::exit(crate::client::actions::stop(&c)),
         Some(Command::Events(c)) => crate::client::exit(crate::client::events::events(&c)),
-        Some(Command::Scenarios(c)) => {
-            crate::client::exit(crate::client::scenarios::scenarios(&c))
-        }
-        Some(Command::Scenario(c)) => crate::client::exit(crate::client::scenarios::scenario(&c)),
-        Some(Command::Runs(c)) => crate::client::exit(crate::client::scenarios::runs(&c)),
-        Some(Command::Run(c)) => crate::client::exit(crate::client::scenarios::run(&c)),
         Some(Command::Scenarios(c)) => crate::client::exit(crate::client::scenarios::scenarios(&c)),
         Some(Command::Scenario(c)) => crate::client::exit(crate::client::scenarios::scenario(&c)),
         Some(Command::Runs(c)) => crate::client::exit(crate::client::scenarios::runs(&c)),

@@ -7,7 +7,6 @@
 pub mod actions;
 pub mod events;
 pub mod scenarios;
-pub mod scenarios;
 pub mod table;
 
 use crate::api::ControlConfig;
