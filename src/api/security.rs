@@ -41,3 +41,66 @@ impl Security {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// Collects what the subscriber writes.
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn logs_of(cfg: &ControlConfig, listen: &str) -> String {
+        let out = Captured::default();
+        let sink = out.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || sink.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            Security::new(cfg, listen.parse().unwrap()).unwrap();
+        });
+        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn insecure_off_loopback_is_a_loud_warning() {
+        let cfg = ControlConfig {
+            insecure: true,
+            ..Default::default()
+        };
+        let logs = logs_of(&cfg, "10.1.2.3:9478");
+        assert!(logs.contains("WARN") && logs.contains("INSECURE"), "{logs}");
+        assert_eq!(logs_of(&cfg, "127.0.0.1:9478"), "");
+        let with_token = ControlConfig {
+            token: Some("t".into()),
+            ..Default::default()
+        };
+        assert_eq!(logs_of(&with_token, "10.1.2.3:9478"), "");
+    }
+
+    #[test]
+    fn limits_come_from_the_config() {
+        let cfg = ControlConfig {
+            body_limit: SizeSpec::Bytes(4096),
+            rate_limit: 0.0,
+            ..Default::default()
+        };
+        let sec = Security::new(&cfg, "127.0.0.1:1".parse().unwrap()).unwrap();
+        assert_eq!(sec.body_limit, 4096);
+        assert!(!sec.auth.enabled());
+        assert!((0..500).all(|_| sec.rate.check("127.0.0.1".parse().unwrap()).is_ok()));
+    }
+}
