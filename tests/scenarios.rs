@@ -601,3 +601,44 @@ fn the_cli_lists_starts_follows_pauses_and_stops_runs() {
     let (ok, out) = jolt(&d, &["run", "stop", "run-2"]);
     assert!(!ok && out.contains("already ended"), "{out}");
 }
+
+/// Every built-in, played 120 times faster (1 to 2.5 s each) against the real engine: every
+/// step's action is accepted and none fails.
+#[test]
+fn every_built_in_plays_with_no_failed_step() {
+    let d = Daemon::start(&[]);
+    for name in [
+        "ddos-attack",
+        "morning-rush-hour",
+        "startup-launch-day",
+        "black-friday-rush",
+        "memory-leak",
+    ] {
+        let (status, run) = send(
+            "POST",
+            &d.control_url(&format!("/scenarios/{name}/start?speed=120")),
+            "",
+        );
+        assert_eq!(status, 201, "{name}: {run}");
+        let id = run["id"].as_str().unwrap();
+        let end = wait_for(Duration::from_secs(30), || {
+            let (_, v) = send("GET", &d.control_url(&format!("/runs/{id}")), "");
+            let state = v["state"].as_str()?.to_string();
+            (state != "running").then_some(v)
+        })
+        .unwrap_or_else(|| panic!("{name} did not end"));
+        let failed: Vec<_> = end["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s["state"] != "done")
+            .collect();
+        assert!(failed.is_empty(), "{name}: {failed:?}");
+        assert_eq!(end["state"], "completed", "{name}");
+        let running: Vec<_> = actions_of(&d, id)
+            .into_iter()
+            .filter(|a| a["state"] == "running" || a["state"] == "failed")
+            .collect();
+        assert!(running.is_empty(), "{name}: {running:?}");
+    }
+}
