@@ -35,6 +35,8 @@ pub struct Config {
     pub actions: crate::actions::ActionsConfig,
     /// Where custom scenarios live.
     pub scenarios: crate::scenarios::ScenariosConfig,
+    /// The simulated services and their baseline traffic.
+    pub services: crate::services::ServicesConfig,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             control: Default::default(),
             actions: Default::default(),
             scenarios: Default::default(),
+            services: Default::default(),
         }
     }
 }
@@ -98,6 +101,8 @@ pub struct ServeArgs {
     pub actions: crate::actions::ActionsArgs,
     #[command(flatten)]
     pub scenarios: crate::scenarios::ScenariosArgs,
+    #[command(flatten)]
+    pub services: crate::services::ServicesArgs,
 }
 
 impl Config {
@@ -117,6 +122,7 @@ impl Config {
         args.control.apply(&mut cfg.control);
         args.actions.apply(&mut cfg.actions);
         args.scenarios.apply(&mut cfg.scenarios);
+        args.services.apply(&mut cfg.services);
         cfg.validate()?;
         Ok(cfg)
     }
@@ -142,6 +148,7 @@ impl Config {
         self.collectors.validate()?;
         self.control.validate(self.control_listen)?;
         self.actions.validate()?;
+        self.services.validate()?;
         Ok(())
     }
 }

@@ -30,6 +30,8 @@ pub struct Env {
     pub state_dir: PathBuf,
     /// The bound address of jolt's simulated services (the default traffic target).
     pub services_addr: SocketAddr,
+    /// The simulated services: fault actions make them sick, traffic actions resolve names.
+    pub services: crate::services::Services,
     /// Live action metrics.
     pub metrics: ActionMetrics,
     /// The event log.

@@ -1,10 +1,20 @@
-//! `fault`: extra latency, errors or downtime in one simulated service, healed when it ends.
+//! `fault`: extra latency, errors, downtime or a capacity change in one simulated service,
+//! healed when it ends, is stopped or its run is paused (and re-applied on resume).
 
 use super::{Env, RunCtx};
 use crate::api::ApiError;
+use crate::services::Fault;
 use crate::units::HumanDuration;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use std::time::Duration;
+
+/// The largest latency a fault may add.
+const MAX_LATENCY: Duration = Duration::from_secs(60);
+/// The largest capacity factor (and the inverse of the smallest).
+const MAX_CAPACITY_FACTOR: f64 = 1000.0;
+/// How often `achieved` is refreshed.
+const REPORT_EVERY: Duration = Duration::from_millis(250);
 
 /// Parameters of a fault action.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,6 +30,9 @@ pub struct FaultParams {
     pub down: bool,
     /// How long the fault lasts.
     pub duration: HumanDuration,
+    /// Multiplies the service's capacity: 2.0 models scaling out to twice the instances
+    /// (the same load queues less), 0.5 losing half of them.
+    pub capacity: f64,
 }
 
 impl Default for FaultParams {
@@ -30,17 +43,41 @@ impl Default for FaultParams {
             error_rate: 0.0,
             down: false,
             duration: HumanDuration(Duration::from_secs(60)),
+            capacity: 1.0,
         }
     }
 }
 
 impl FaultParams {
     /// Range checks; the service must exist.
-    pub fn validate(&mut self, _env: &Env) -> Result<(), ApiError> {
+    pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
+        let known = env.services.names().join(", ");
         if self.service.is_empty() {
             return Err(ApiError::unprocessable(
                 "service",
-                "service is required, e.g. {\"service\": \"payment\"}",
+                format!("service is required, e.g. {{\"service\": \"payment\"}} (known: {known})"),
+            ));
+        }
+        if env.services.get(&self.service).is_none() {
+            return Err(ApiError::unprocessable(
+                "service",
+                format!("no simulated service `{}` (known: {known})", self.service),
+            ));
+        }
+        if self.latency.0 > MAX_LATENCY {
+            return Err(ApiError::unprocessable(
+                "latency",
+                format!("latency must be at most {}", HumanDuration(MAX_LATENCY)),
+            ));
+        }
+        let factor_range = 1.0 / MAX_CAPACITY_FACTOR..=MAX_CAPACITY_FACTOR;
+        if !factor_range.contains(&self.capacity) {
+            return Err(ApiError::unprocessable(
+                "capacity",
+                format!(
+                    "capacity is a factor between {} and {MAX_CAPACITY_FACTOR} (1 = unchanged)",
+                    1.0 / MAX_CAPACITY_FACTOR
+                ),
             ));
         }
         if !(0.0..=1.0).contains(&self.error_rate) {
@@ -55,6 +92,15 @@ impl FaultParams {
                 "duration must be longer than 0s",
             ));
         }
+        if self.latency.0.is_zero() && self.error_rate == 0.0 && !self.down && self.capacity == 1.0
+        {
+            return Err(ApiError::Unprocessable {
+                message:
+                    "this fault would change nothing: set latency, error_rate, down or capacity"
+                        .into(),
+                field: None,
+            });
+        }
         Ok(())
     }
 
@@ -64,7 +110,103 @@ impl FaultParams {
     }
 }
 
-/// Applies the fault.
-pub async fn run(_p: FaultParams, _ctx: RunCtx) -> Result<(), String> {
-    Err("fault actions are not implemented yet".into())
+/// Applies the fault for `duration` of active time; heals while paused and at the end.
+pub async fn run(p: FaultParams, ctx: RunCtx) -> Result<(), String> {
+    let svc = ctx
+        .env
+        .services
+        .get(&p.service)
+        .cloned()
+        .ok_or_else(|| format!("simulated service `{}` is gone", p.service))?;
+    let fault = Fault {
+        latency: p.latency.0,
+        error_rate: p.error_rate,
+        down: p.down,
+        capacity: p.capacity,
+    };
+    let (requests0, errors0) = svc.counts();
+    let report = |applied: bool| {
+        let (requests, errors) = svc.counts();
+        let mut achieved = json!({
+            "service": svc.name,
+            "applied": applied,
+            "requests": requests - requests0,
+            "errors": errors - errors0,
+        });
+        if let (Some(a), serde_json::Value::Object(c)) = (achieved.as_object_mut(), svc.condition())
+        {
+            a.extend(c);
+        }
+        ctx.report(ctx.time_progress(p.duration.0), achieved);
+    };
+    let mut pause = ctx.pause_watch();
+    // Dropping the guard heals the service, on every way out of this loop.
+    let mut guard = None;
+    loop {
+        let paused = *pause.borrow_and_update();
+        if paused {
+            guard = None;
+        } else if guard.is_none() {
+            guard = Some(svc.apply(fault));
+        }
+        report(guard.is_some());
+        let left = p.duration.0.saturating_sub(ctx.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        let wait = if paused {
+            Duration::MAX
+        } else {
+            left.min(REPORT_EVERY)
+        };
+        tokio::select! {
+            _ = ctx.cancelled() => break,
+            _ = tokio::time::sleep(wait) => {}
+            _ = pause.changed() => {}
+        }
+    }
+    drop(guard);
+    report(false);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::Params;
+    use crate::services::testing::TestBed;
+
+    async fn until(what: &str, mut f: impl FnMut() -> bool) {
+        for _ in 0..200 {
+            if f() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("timed out waiting until {what}");
+    }
+
+    #[tokio::test]
+    async fn pause_heals_and_resume_reapplies() {
+        let bed = TestBed::start("catalog: {cart: {latency: 1ms}}").await;
+        let cart = bed.services.get("cart").unwrap().clone();
+        let params = Params::Fault(FaultParams {
+            service: "cart".into(),
+            down: true,
+            duration: HumanDuration(Duration::from_secs(30)),
+            ..Default::default()
+        });
+        let id = bed
+            .engine
+            .start(params, Some("run-1".into()), None)
+            .unwrap()
+            .id;
+        until("down", || !cart.is_up()).await;
+        bed.engine.set_paused(&id, true).unwrap();
+        until("healed while paused", || cart.is_up()).await;
+        bed.engine.set_paused(&id, false).unwrap();
+        until("down again after resume", || !cart.is_up()).await;
+        bed.engine.stop(&id).await.unwrap();
+        assert!(cart.is_up(), "healed when stopped");
+    }
 }

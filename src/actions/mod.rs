@@ -23,5 +23,5 @@ pub use config::{ActionsArgs, ActionsConfig};
 pub use context::RunCtx;
 pub use engine::{ActionView, Engine, Env, State};
 pub use kind::Kind;
-pub use metrics::ActionMetrics;
+pub use metrics::{ActionMetrics, FGauge, LATENCY_BUCKETS};
 pub use params::{Params, Source};

@@ -1,10 +1,18 @@
-//! `network`: UDP or TCP bytes at a bit rate to jolt's own sink (or an allowlisted peer).
+//! `network`: UDP or TCP bytes at a bit rate to jolt's own loopback sink (or an allowlisted
+//! peer), paced by an absolute schedule (byte n is due at start + 8n / bit rate) and counted
+//! on both ends.
+
+mod sender;
+mod sink;
 
 use super::{Env, RunCtx};
 use crate::api::ApiError;
 use crate::units::HumanDuration;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+/// The highest bit rate a network action may ask for, in megabits per second.
+const MAX_MBPS: f64 = 10_000.0;
 
 /// Transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +22,16 @@ pub enum Protocol {
     Udp,
     /// A stream.
     Tcp,
+}
+
+impl Protocol {
+    /// The `protocol` label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Udp => "udp",
+            Protocol::Tcp => "tcp",
+        }
+    }
 }
 
 /// Parameters of a network action.
@@ -43,12 +61,28 @@ impl Default for NetworkParams {
 
 impl NetworkParams {
     /// Range and safety checks.
-    pub fn validate(&mut self, _env: &Env) -> Result<(), ApiError> {
-        if !(self.mbps > 0.0 && self.mbps.is_finite()) {
+    pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
+        if !(self.mbps > 0.0 && self.mbps <= MAX_MBPS) {
             return Err(ApiError::unprocessable(
                 "mbps",
-                "mbps must be a positive number",
+                format!("mbps must be a positive number up to {MAX_MBPS}"),
             ));
+        }
+        if let Some(peer) = &self.peer {
+            let allowed = env
+                .config
+                .allow_targets
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(peer));
+            if !allowed {
+                return Err(ApiError::unprocessable(
+                    "peer",
+                    format!(
+                        "`{peer}` is not on actions.allow_targets (--allow-target HOST:PORT); \
+                         leave peer out to use jolt's own loopback sink"
+                    ),
+                ));
+            }
         }
         if self.duration.0.is_zero() {
             return Err(ApiError::unprocessable(
@@ -66,6 +100,6 @@ impl NetworkParams {
 }
 
 /// Produces the load.
-pub async fn run(_p: NetworkParams, _ctx: RunCtx) -> Result<(), String> {
-    Err("network actions are not implemented yet".into())
+pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
+    sender::run(p, ctx).await
 }
