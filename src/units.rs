@@ -27,8 +27,8 @@ impl HumanDuration {
             return Self::from_secs_f64(secs);
         }
         humantime::parse_duration(text)
-            .map(HumanDuration)
             .map_err(|e| format!("`{text}` is not a duration like \"10s\" or \"1m30s\": {e}"))
+            .and_then(|d| Self::from_secs_f64(d.as_secs_f64()))
     }
 
     /// Rejects negative, NaN and absurd values with a sentence a person can act on.
@@ -186,6 +186,8 @@ mod tests {
         assert_eq!(d.0, Duration::from_secs(10));
         assert!(HumanDuration::parse("-1").is_err());
         assert!(HumanDuration::parse("soon").is_err());
+        let huge = HumanDuration::parse("100000000s").unwrap_err();
+        assert!(huge.starts_with(OUT_OF_RANGE), "{huge}");
         assert_eq!(HumanDuration(Duration::from_secs(90)).to_string(), "1m 30s");
     }
 
