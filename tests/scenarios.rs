@@ -642,3 +642,41 @@ fn every_built_in_plays_with_no_failed_step() {
         assert!(running.is_empty(), "{name}: {running:?}");
     }
 }
+
+/// `--follow` traps Ctrl-C and asks; answering y stops the run.
+#[test]
+fn ctrl_c_while_following_asks_and_stops_the_run() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    let d = Daemon::start(&[]);
+    assert_eq!(send("PUT", &d.control_url("/scenarios/hold"), HOLD).0, 201);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jolt"))
+        .args(["scenario", "start", "hold", "--follow"])
+        .args(["--control", &d.control.to_string()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.starts_with("started run-1"), "{first}");
+    let note = lines.next().unwrap().unwrap();
+    assert_eq!(note, "0:00 hold 32 MiB");
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    child.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "{rest:?} {err}");
+    assert!(err.contains("stop run-1? [y/N]"), "{err}");
+    assert!(rest.iter().any(|l| l == "run-1 stopped"), "{rest:?}");
+    let (_, run) = send("GET", &d.control_url("/runs/run-1"), "");
+    assert_eq!(run["state"], "stopped");
+    assert!(
+        actions_of(&d, "run-1")
+            .iter()
+            .all(|a| a["state"] != "running")
+    );
+}
