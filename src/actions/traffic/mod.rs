@@ -110,3 +110,62 @@ impl TrafficParams {
 pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
     producer::run(p, ctx).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::Params;
+    use crate::actions::metrics::TrafficLabels;
+    use crate::services::testing::TestBed;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pause_stops_sending_without_dropping_and_resume_goes_on() {
+        let bed = TestBed::start("catalog: {cart: {latency: 1ms}}").await;
+        let params = Params::Traffic(TrafficParams {
+            rps: 200.0,
+            duration: HumanDuration(Duration::from_secs(20)),
+            target: ECHO.into(),
+            ..Default::default()
+        });
+        let id = bed
+            .engine
+            .start(params, Some("run-1".into()), None)
+            .unwrap()
+            .id;
+        let m = bed.engine.env().metrics.clone();
+        let ok = m
+            .traffic_requests
+            .get_or_create(&TrafficLabels {
+                target: ECHO.into(),
+                code: "200".into(),
+            })
+            .clone();
+        let until_more_than = |n: u64| {
+            let ok = ok.clone();
+            async move {
+                for _ in 0..300 {
+                    if ok.get() > n {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                panic!("no requests beyond {n}");
+            }
+        };
+        until_more_than(10).await;
+        bed.engine.set_paused(&id, true).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let paused_at = ok.get();
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(ok.get(), paused_at, "nothing sent while paused");
+        bed.engine.set_paused(&id, false).unwrap();
+        until_more_than(paused_at + 10).await;
+        assert_eq!(
+            m.traffic_dropped.get(),
+            0,
+            "paused time is not counted as dropped"
+        );
+        let view = bed.engine.stop(&id).await.unwrap();
+        assert_eq!(view.achieved["dropped"], 0, "{:?}", view.achieved);
+    }
+}
