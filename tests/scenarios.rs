@@ -680,3 +680,34 @@ fn ctrl_c_while_following_asks_and_stops_the_run() {
             .all(|a| a["state"] != "running")
     );
 }
+
+#[test]
+fn built_ins_that_exceed_a_lower_action_cap_are_left_out_not_fatal() {
+    let d = Daemon::start(&["--max-active-actions", "3"]);
+    let (_, list) = send("GET", &d.control_url("/scenarios"), "");
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"morning-rush-hour"), "{names:?}");
+    assert!(!names.contains(&"black-friday-rush"), "{names:?}");
+    let (_, events) = send("GET", &d.control_url("/events"), "");
+    let why = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["data"]["scenario"] == "black-friday-rush")
+        .expect("an event says why");
+    assert!(
+        why["message"]
+            .as_str()
+            .unwrap()
+            .contains("actions.max_active (3)"),
+        "{why}"
+    );
+    let good = "title: t\nduration: 30s\nsteps:\n  - {at: 0, action: {kind: cpu}}\n";
+    let (status, _) = send("PUT", &d.control_url("/scenarios/black-friday-rush"), good);
+    assert_eq!(status, 409, "built-in names stay reserved");
+}

@@ -46,28 +46,47 @@ pub struct Reload {
 }
 
 impl Catalog {
-    /// The built-ins and, when `dir` is set (created if missing), its scenarios.
+    /// The built-ins and, when `dir` is set (created if missing), its scenarios. A built-in
+    /// that does not fit this daemon's configuration (a service renamed away, a lower action
+    /// cap) is left out with a warning event rather than stopping the daemon.
     pub fn new(dir: Option<PathBuf>, env: Arc<Env>, events: Events) -> anyhow::Result<Catalog> {
-        let mut map = BTreeMap::new();
-        for (name, text) in builtin::FILES {
-            let file = format::parse(text)
-                .map_err(|e| anyhow::anyhow!("built-in scenario {name}: {e}"))?;
-            let mut s = compile(file, name, env.config.max_active, &|p| p.validate(&env))
-                .map_err(|e| anyhow::anyhow!("built-in scenario {name}: {e}"))?;
-            s.builtin = true;
-            map.insert(name.to_string(), Arc::new(s));
-        }
         if let Some(d) = &dir {
             std::fs::create_dir_all(d)
                 .with_context(|| format!("scenarios.dir: cannot create {}", d.display()))?;
         }
         let catalog = Catalog {
-            map: RwLock::new(map),
+            map: RwLock::new(BTreeMap::new()),
             dir,
             env,
             events,
             write: Mutex::new(()),
         };
+        for (name, text) in builtin::FILES {
+            let built = format::parse(text)
+                .map_err(|message| ApiError::BadRequest {
+                    message,
+                    field: None,
+                })
+                .and_then(|file| catalog.compile(file, name));
+            match built {
+                Ok(mut s) => {
+                    s.builtin = true;
+                    catalog
+                        .map
+                        .write()
+                        .expect("catalog poisoned")
+                        .insert(name.into(), Arc::new(s));
+                }
+                Err(e) => {
+                    catalog.events.emit(
+                        "scenario_rejected",
+                        Severity::Warning,
+                        format!("built-in scenario {name} left out: {e}"),
+                        json!({ "scenario": name, "error": e.to_string() }),
+                    );
+                }
+            }
+        }
         catalog.reload();
         Ok(catalog)
     }
@@ -160,12 +179,9 @@ impl Catalog {
         compile(file, name, env.config.max_active, &|p| p.validate(env))
     }
 
+    /// Built-in names stay reserved even when a built-in was left out.
     fn is_builtin(&self, name: &str) -> bool {
-        self.map
-            .read()
-            .expect("catalog poisoned")
-            .get(name)
-            .is_some_and(|s| s.builtin)
+        builtin::FILES.iter().any(|(n, _)| *n == name)
     }
 
     fn report(&self, r: &Reload) {
