@@ -66,27 +66,27 @@ pub struct ScenarioMetrics {
 }
 
 impl ScenarioMetrics {
-    /// Creates and registers the families.
+    /// Creates and registers the families (prometheus-client ends each help with a period).
     pub fn new(r: &mut Registry) -> Self {
         let m = ScenarioMetrics::default();
         r.register(
             "jolt_scenario_running",
-            "Scenario runs running now, by scenario.",
+            "Scenario runs running now, by scenario",
             m.running.clone(),
         );
         r.register(
             "jolt_scenario_progress_ratio",
-            "Progress of a scenario run, 0 to 1.",
+            "Progress of a scenario run, 0 to 1",
             m.progress.clone(),
         );
         r.register(
             "jolt_scenario_step_info",
-            "1 while a step is the current one of its run (drawn as annotations).",
+            "1 while a step is the current one of its run (drawn as annotations)",
             m.step_info.clone(),
         );
         r.register(
             "jolt_scenario_runs",
-            "Scenario runs ended, by scenario and outcome.",
+            "Scenario runs ended, by scenario and outcome",
             m.runs.clone(),
         );
         m
