@@ -393,7 +393,14 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
     let resolved = wait_for(resolve_bound, || {
         stack.slack_about("HostHighCpu", "[RESOLVED]").pop()
     })
-    .unwrap_or_else(|| panic!("no resolved Slack message for HostHighCpu{}", stack.logs()));
+    .unwrap_or_else(|| {
+        // Other load on the host (a shared machine) keeps the CPU above 90 %: say so.
+        panic!(
+            "no resolved Slack message for HostHighCpu; cpu ratio now {:?}{}",
+            stack.query("instance:node_cpu_utilisation:ratio"),
+            stack.logs()
+        )
+    });
     timings.push((
         "HostHighCpu resolved Slack message after stop",
         resolved.0 - t1,
@@ -594,7 +601,7 @@ fn check_dashboards(stack: &Stack) {
             json!({"percent": 30, "mode": "add", "cores": 1, "duration": "90s"}),
         ),
         ("memory", json!({"size": "64MB", "duration": "90s"})),
-        ("disk", json!({"operations": 2000000, "block_size": "4KiB"})),
+        ("disk", json!({"operations": 20000, "block_size": "4KiB"})),
         (
             "traffic",
             json!({"rps": 50, "duration": "90s", "target": "search"}),
