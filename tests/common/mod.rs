@@ -30,7 +30,11 @@ impl Daemon {
 
     /// Like [`start`](Self::start) with extra environment variables.
     pub fn start_with_env(extra: &[&str], env: &[(&str, &str)]) -> Daemon {
-        let state_dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(tempfile::tempdir().expect("tempdir"), extra, env)
+    }
+
+    /// Like [`start_with_env`](Self::start_with_env) with a given state directory.
+    pub fn start_in(state_dir: tempfile::TempDir, extra: &[&str], env: &[(&str, &str)]) -> Daemon {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_jolt"));
         cmd.args([
             "--metrics-listen",
@@ -166,4 +170,72 @@ pub fn get(url: &str, accept: Option<&str>) -> (u16, String, String) {
 pub fn parse_classic(body: &str) -> prometheus_parse::Scrape {
     prometheus_parse::Scrape::parse(body.lines().map(|l| Ok(l.to_string())))
         .expect("parsable exposition")
+}
+
+/// Sends `method` with a JSON (or empty) body; returns (status, parsed JSON body or Null).
+pub fn call(method: &str, url: &str, body: &str) -> (u16, serde_json::Value) {
+    let agent = agent();
+    let mut resp = match method {
+        "GET" => agent.get(url).call(),
+        "DELETE" => agent.delete(url).call(),
+        "POST" => agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(body),
+        other => panic!("unsupported method {other}"),
+    }
+    .expect("request");
+    let status = resp.status().as_u16();
+    let text = resp.body_mut().read_to_string().expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Polls `f` every 20 ms until it returns `Some` or `timeout` passes.
+pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Names of the threads of process `pid` (`/proc/<pid>/task/*/comm`).
+pub fn thread_names(pid: u32) -> Vec<String> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("comm")).ok())
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+/// Pids of the children of `pid` whose command line contains `needle`.
+pub fn children_matching(pid: u32, needle: &str) -> Vec<u32> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter_map(|p| p.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|child| {
+            let stat = std::fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+            // Field 4, after the parenthesised command name, is the parent pid.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|p| p.parse::<u32>().ok());
+            let cmdline = std::fs::read(format!("/proc/{child}/cmdline")).unwrap_or_default();
+            ppid == Some(pid) && String::from_utf8_lossy(&cmdline).contains(needle)
+        })
+        .collect()
 }

@@ -1,0 +1,179 @@
+//! `memory`: resident memory held for a while, reached at once or over a ramp (a slow leak).
+//!
+//! The memory lives in a separate worker process (the same binary, `jolt __memory-worker`), so
+//! that an out-of-memory kill takes the load and not the exporter: the worker raises its own
+//! `oom_score_adj` and dies with the daemon. Requests that would push available memory below
+//! the reserve are refused before anything starts.
+
+mod budget;
+mod child;
+pub mod worker;
+
+pub use child::SUBCOMMAND;
+
+use super::{Env, RunCtx};
+use crate::api::ApiError;
+use crate::units::{HumanDuration, SizeSpec};
+use budget::Budget;
+use child::{Report, Worker};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::time::Duration;
+
+/// How often the target follows the ramp, pause and duration (and the action reports).
+const TICK: Duration = Duration::from_millis(100);
+
+/// Parameters of a memory action.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MemoryParams {
+    /// How much to hold: bytes, "500MB", "2GiB" or "25%" of total memory (resolved to bytes).
+    pub size: SizeSpec,
+    /// How long to hold it.
+    pub duration: HumanDuration,
+    /// Time to grow linearly to `size`; as long as `duration` it is a slow leak.
+    pub ramp: HumanDuration,
+}
+
+impl Default for MemoryParams {
+    fn default() -> Self {
+        MemoryParams {
+            size: SizeSpec::Bytes(500_000_000),
+            duration: HumanDuration(Duration::from_secs(60)),
+            ramp: HumanDuration(Duration::ZERO),
+        }
+    }
+}
+
+impl MemoryParams {
+    /// Range and safety checks; resolves `size` to bytes and refuses (422, with the figures)
+    /// what would push available memory below the reserve.
+    pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
+        if self.duration.0.is_zero() {
+            return Err(ApiError::unprocessable(
+                "duration",
+                "duration must be longer than 0s",
+            ));
+        }
+        if self.ramp > self.duration {
+            return Err(ApiError::unprocessable(
+                "ramp",
+                "ramp must not be longer than duration",
+            ));
+        }
+        let budget = Budget::read(env)
+            .map_err(|e| ApiError::Internal(format!("cannot read available memory: {e:#}")))?;
+        let size = self.size.resolve(budget.total);
+        if size == 0 {
+            return Err(ApiError::unprocessable(
+                "size",
+                "size must be at least 1 byte",
+            ));
+        }
+        budget.check(size)?;
+        self.size = SizeSpec::Bytes(size);
+        Ok(())
+    }
+
+    /// Runs for `duration`.
+    pub fn duration(&self) -> Option<Duration> {
+        Some(self.duration.0)
+    }
+}
+
+/// Produces the load: starts the worker, steers its target (ramp, pause) every [`TICK`], and
+/// kills it when the duration is up or the action is stopped. Fails if the worker dies on its
+/// own (e.g. killed by the kernel when out of memory).
+pub async fn run(p: MemoryParams, ctx: RunCtx) -> Result<(), String> {
+    let size = p.size.resolve(0);
+    let mut worker =
+        Worker::spawn(size).map_err(|e| format!("cannot start the memory worker: {e}"))?;
+    let mut gauges = Gauges::new(&ctx, size);
+    let result = steer(&p, &ctx, &mut worker, &mut gauges).await;
+    worker.kill().await;
+    gauges.held(0);
+    result
+}
+
+async fn steer(
+    p: &MemoryParams,
+    ctx: &RunCtx,
+    worker: &mut Worker,
+    gauges: &mut Gauges<'_>,
+) -> Result<(), String> {
+    let size = p.size.resolve(0);
+    let mut sent = None;
+    let mut resident = 0u64;
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ctx.cancelled() => return Ok(()),
+            report = worker.next() => match report {
+                Report::Resident(n) => {
+                    resident = n;
+                    gauges.held(n);
+                }
+                Report::Exited(why) => return Err(why),
+            },
+            _ = tick.tick() => {
+                let elapsed = ctx.elapsed();
+                if elapsed >= p.duration.0 {
+                    return Ok(());
+                }
+                let target = if ctx.is_paused() {
+                    0
+                } else if p.ramp.0.is_zero() {
+                    size
+                } else {
+                    (size as f64 * (elapsed.as_secs_f64() / p.ramp.0.as_secs_f64()).min(1.0)) as u64
+                };
+                if sent != Some(target) && worker.set_target(target).await.is_ok() {
+                    sent = Some(target);
+                }
+                ctx.report(
+                    ctx.time_progress(p.duration.0),
+                    json!({
+                        "resident_bytes": resident,
+                        "target_bytes": target,
+                        "worker_pid": worker.pid(),
+                    }),
+                );
+            }
+        }
+    }
+}
+
+/// This action's share of `jolt_memory_held_bytes` and `jolt_memory_target_bytes`, which sum
+/// over running memory actions; taken back out when dropped.
+struct Gauges<'a> {
+    ctx: &'a RunCtx,
+    target: i64,
+    held: i64,
+}
+
+impl<'a> Gauges<'a> {
+    fn new(ctx: &'a RunCtx, target: u64) -> Self {
+        let target = target as i64;
+        ctx.env.metrics.memory_target.inc_by(target);
+        Gauges {
+            ctx,
+            target,
+            held: 0,
+        }
+    }
+
+    fn held(&mut self, bytes: u64) {
+        let bytes = bytes as i64;
+        self.ctx.env.metrics.memory_held.inc_by(bytes - self.held);
+        self.held = bytes;
+    }
+}
+
+impl Drop for Gauges<'_> {
+    fn drop(&mut self) {
+        let m = &self.ctx.env.metrics;
+        m.memory_held.dec_by(self.held);
+        m.memory_target.dec_by(self.target);
+    }
+}

@@ -1,0 +1,186 @@
+//! cpu actions over real HTTP: the closed loop reaches its target, workers are OS threads that
+//! are gone once the action ends, and bad inputs change nothing.
+
+mod common;
+
+use common::{Daemon, call, get, parse_classic, thread_names, wait_for};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+fn cpu_threads(pid: u32) -> usize {
+    thread_names(pid)
+        .iter()
+        .filter(|n| n.starts_with("jolt-cpu-"))
+        .count()
+}
+
+fn metric(d: &Daemon, name: &str, label: Option<(&str, &str)>) -> Option<f64> {
+    let (_, _, body) = get(&d.metrics_url(), None);
+    parse_classic(&body)
+        .samples
+        .into_iter()
+        .find(|s| s.metric == name && label.is_none_or(|(k, v)| s.labels.get(k) == Some(v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            _ => f64::NAN,
+        })
+}
+
+#[test]
+fn host_mode_reaches_the_target_and_stop_ends_the_workers() {
+    let d = Daemon::start(&[]);
+    assert_eq!(cpu_threads(d.pid()), 0);
+    let (status, a) = call(
+        "POST",
+        &d.control_url("/actions/cpu"),
+        r#"{"percent": 60, "duration": "30s"}"#,
+    );
+    assert_eq!(status, 201, "{a}");
+    let id = a["id"].as_str().unwrap().to_string();
+    let cores = a["params"]["cores"].as_u64().unwrap();
+    assert!(cores >= 1, "cores resolved from 0: {a}");
+    assert_eq!(a["params"]["mode"], "host");
+    let pid = d.pid();
+    wait_for(Duration::from_secs(2), || {
+        (cpu_threads(pid) == cores as usize).then_some(())
+    })
+    .expect("one worker thread per core");
+
+    // The series appear as soon as the action runs.
+    assert_eq!(metric(&d, "jolt_action_info", Some(("id", &id))), Some(1.0));
+    assert_eq!(metric(&d, "jolt_cpu_load_target_ratio", None), Some(0.6));
+
+    // After two seconds the host is at least about as busy as asked (other load on a shared
+    // machine may push it higher, never lower).
+    std::thread::sleep(Duration::from_secs(2));
+    let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
+    let busy = a["achieved"]["host_busy_percent"].as_f64().unwrap();
+    assert!(busy >= 50.0, "host busy {busy} % for a 60 % target: {a}");
+    assert_eq!(a["achieved"]["workers"], cores);
+    let progress = a["progress"].as_f64().unwrap();
+    assert!(progress > 0.0 && progress < 0.5, "{a}");
+
+    let t = Instant::now();
+    let (status, a) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["state"], "stopped");
+    assert!(
+        t.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert_eq!(cpu_threads(d.pid()), 0, "{:?}", thread_names(d.pid()));
+    assert_eq!(metric(&d, "jolt_action_info", Some(("id", &id))), None);
+    assert_eq!(metric(&d, "jolt_cpu_load_target_ratio", None), Some(0.0));
+
+    let (status, e) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
+    assert_eq!(status, 409, "{e}");
+}
+
+/// CPU seconds the process has used (utime + stime of /proc/<pid>/stat).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = stat.rsplit_once(')').unwrap().1;
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // After the name: state(0) ppid(1) ... utime(11) stime(12), in clock ticks.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (f[11] + f[12]) / hz
+}
+
+#[test]
+fn add_mode_adds_its_share_and_completes_on_time() {
+    let d = Daemon::start(&[]);
+    let before = cpu_seconds(d.pid());
+    let t = Instant::now();
+    let (status, a) = call(
+        "POST",
+        &d.control_url("/actions/cpu"),
+        "mode=add&percent=40&cores=1&duration=1.5",
+    );
+    assert_eq!(status, 201, "{a}");
+    let id = a["id"].as_str().unwrap().to_string();
+    let done = wait_for(Duration::from_secs(5), || {
+        let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
+        (a["state"] != "running").then_some(a)
+    })
+    .expect("the action ends");
+    let took = t.elapsed().as_secs_f64();
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(done["progress"], 1.0);
+    assert!((1.4..2.5).contains(&took), "{took}");
+    assert_eq!(done["achieved"]["worker_duty_percent"], 40.0, "{done}");
+    assert_eq!(cpu_threads(d.pid()), 0);
+    // One worker at 40 % for 1.5 s is about 0.6 CPU seconds (a busy host may starve it a bit).
+    let used = cpu_seconds(d.pid()) - before;
+    assert!((0.3..1.0).contains(&used), "{used} CPU seconds");
+}
+
+#[test]
+fn ramp_climbs_linearly() {
+    let d = Daemon::start(&[]);
+    let (status, a) = call(
+        "POST",
+        &d.control_url("/actions/cpu"),
+        r#"{"percent": 80, "duration": "10s", "ramp": "4s"}"#,
+    );
+    assert_eq!(status, 201, "{a}");
+    let id = a["id"].as_str().unwrap().to_string();
+    std::thread::sleep(Duration::from_secs(1));
+    let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
+    let target = a["achieved"]["target_percent"].as_f64().unwrap();
+    assert!(
+        (10.0..35.0).contains(&target),
+        "a quarter into the ramp: {a}"
+    );
+    call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
+}
+
+#[test]
+fn bad_inputs_are_refused_and_change_nothing() {
+    let d = Daemon::start(&[]);
+    let url = d.control_url("/actions/cpu");
+    let cases: &[(&str, u16, Option<&str>)] = &[
+        (r#"{"percent": 0}"#, 422, Some("percent")),
+        (r#"{"percent": 150}"#, 422, Some("percent")),
+        (r#"{"percent": -5}"#, 422, Some("percent")),
+        (r#"{"percent": "lots"}"#, 400, Some("percent")),
+        (r#"{"cores": 100000}"#, 422, Some("cores")),
+        (r#"{"mode": "sideways"}"#, 400, Some("mode")),
+        (r#"{"duration": -1}"#, 422, Some("duration")),
+        (r#"{"duration": 0}"#, 422, Some("duration")),
+        (r#"{"duration": "5s", "ramp": "10s"}"#, 422, Some("ramp")),
+        (r#"{"percnt": 50}"#, 400, Some("percnt")),
+        (r#"{"percent": 50"#, 400, None),
+    ];
+    for (body, want, field) in cases {
+        let (status, e) = call("POST", &url, body);
+        assert_eq!(status, *want, "{body}: {e}");
+        assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+        if let Some(f) = field {
+            assert_eq!(e["field"], *f, "{body}: {e}");
+        }
+    }
+    let (status, list) = call("GET", &d.control_url("/actions"), "");
+    assert_eq!(status, 200);
+    assert_eq!(list, Value::Array(vec![]));
+    assert_eq!(cpu_threads(d.pid()), 0);
+}
+
+#[test]
+fn sigterm_with_cpu_load_running_exits_cleanly() {
+    let mut d = Daemon::start(&[]);
+    let (status, _) = call(
+        "POST",
+        &d.control_url("/actions/cpu"),
+        r#"{"percent": 100, "duration": "60s"}"#,
+    );
+    assert_eq!(status, 201);
+    std::thread::sleep(Duration::from_millis(300));
+    let exit = d.terminate(Duration::from_secs(3)).expect("exits");
+    assert!(exit.success(), "{exit:?}");
+}

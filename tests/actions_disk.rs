@@ -1,0 +1,164 @@
+//! disk actions over real HTTP: operations are done and counted, the scratch directory is
+//! removed however the action ends (and a crashed run's at the next start), and bad inputs are
+//! refused.
+
+mod common;
+
+use common::{Daemon, call, get, thread_names, wait_for};
+use serde_json::Value;
+use std::path::Path;
+use std::time::Duration;
+
+fn scratch_entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir.join("scratch"))
+        .map(|r| {
+            r.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn disk_threads(pid: u32) -> usize {
+    thread_names(pid)
+        .iter()
+        .filter(|n| *n == "jolt-disk")
+        .count()
+}
+
+fn wait_ended(d: &Daemon, id: &str) -> Value {
+    wait_for(Duration::from_secs(20), || {
+        let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
+        (a["state"] != "running").then_some(a)
+    })
+    .expect("the action ends")
+}
+
+#[test]
+fn does_and_counts_the_operations_then_removes_its_scratch_dir() {
+    let d = Daemon::start(&[]);
+    let (status, a) = call(
+        "POST",
+        &d.control_url("/actions/disk"),
+        r#"{"operations": 400, "block_size": "16KiB", "pattern": "sequential"}"#,
+    );
+    assert_eq!(status, 201, "{a}");
+    assert_eq!(a["params"]["block_size"], 16384);
+    assert_eq!(a["params"]["write_ratio"], 0.5);
+    let id = a["id"].as_str().unwrap().to_string();
+    let a = wait_ended(&d, &id);
+    assert_eq!(a["state"], "completed", "{a}");
+    assert_eq!(a["progress"], 1.0);
+    let got = &a["achieved"];
+    assert_eq!(got["operations_done"], 400);
+    assert_eq!(got["read_ops"], 200);
+    assert_eq!(got["write_ops"], 200);
+    assert_eq!(got["bytes"], 400 * 16384);
+    assert!(got["ops_per_second"].as_f64().unwrap() > 0.0);
+    assert!(scratch_entries(d.state_dir.path()).is_empty());
+    assert_eq!(disk_threads(d.pid()), 0);
+    let (_, _, metrics) = get(&d.metrics_url(), None);
+    assert!(
+        metrics.contains(r#"jolt_disk_operations_total{op="read"} 200"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"jolt_disk_operations_total{op="write"} 200"#),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn stop_ends_the_thread_and_removes_the_scratch_dir() {
+    let d = Daemon::start(&[]);
+    let (status, a) = call(
+        "POST",
+        &d.control_url("/actions/disk"),
+        r#"{"operations": 20000, "block_size": 4096, "sync": true, "write_ratio": 1}"#,
+    );
+    assert_eq!(status, 201, "{a}");
+    let id = a["id"].as_str().unwrap().to_string();
+    let dirs = wait_for(Duration::from_secs(3), || {
+        let e = scratch_entries(d.state_dir.path());
+        (!e.is_empty()).then_some(e)
+    })
+    .expect("a scratch dir while running");
+    assert_eq!(dirs, vec![format!("{}-{id}", d.pid())]);
+    assert_eq!(disk_threads(d.pid()), 1);
+    let (status, a) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["state"], "stopped");
+    assert!(scratch_entries(d.state_dir.path()).is_empty());
+    assert_eq!(disk_threads(d.pid()), 0);
+}
+
+#[test]
+fn bad_inputs_are_refused_and_change_nothing() {
+    let d = Daemon::start(&["--disk-max-bytes", "8MiB"]);
+    let url = d.control_url("/actions/disk");
+    let cases: &[(&str, u16, &str)] = &[
+        (r#"{"write_ratio": 1.5}"#, 422, "write_ratio"),
+        (r#"{"write_ratio": -0.1}"#, 422, "write_ratio"),
+        (r#"{"operations": 0}"#, 422, "operations"),
+        (r#"{"operations": -3}"#, 400, "operations"),
+        (r#"{"operations": "many"}"#, 400, "operations"),
+        (r#"{"block_size": 1}"#, 422, "block_size"),
+        (r#"{"block_size": "1GiB"}"#, 422, "block_size"),
+        (r#"{"block_size": "10%"}"#, 422, "block_size"),
+        (r#"{"block_size": -4096}"#, 422, "block_size"),
+        (r#"{"pattern": "zigzag"}"#, 400, "pattern"),
+        (r#"{"sync": "maybe"}"#, 400, "sync"),
+        (r#"{"operations": 18446744073709551615}"#, 422, "operations"),
+        (r#"{"operations": 1000}"#, 422, "operations"),
+        (r#"{"path": "/etc"}"#, 400, "path"),
+    ];
+    for (body, want, field) in cases {
+        let (status, e) = call("POST", &url, body);
+        assert_eq!(status, *want, "{body}: {e}");
+        assert_eq!(e["field"], *field, "{body}: {e}");
+    }
+    // Beyond the cap, the message names it and the figures.
+    let (_, e) = call("POST", &url, r#"{"operations": 1000}"#);
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("disk_max_bytes") && msg.contains("8.0 MiB") && msg.contains("62.5 MiB"),
+        "{msg}"
+    );
+    let (_, list) = call("GET", &d.control_url("/actions"), "");
+    assert_eq!(list, Value::Array(vec![]));
+    assert!(scratch_entries(d.state_dir.path()).is_empty());
+}
+
+#[test]
+fn a_crashed_runs_leftovers_are_removed_at_start_and_live_ones_kept() {
+    let state = tempfile::tempdir().unwrap();
+    let scratch = state.path().join("scratch");
+    // A pid beyond any pid_max is dead; this test's own pid is alive.
+    let dead = scratch.join("2147483646-disk-1");
+    let live = scratch.join(format!("{}-disk-1", std::process::id()));
+    std::fs::create_dir_all(&dead).unwrap();
+    std::fs::write(dead.join("data"), vec![0u8; 4096]).unwrap();
+    std::fs::create_dir_all(&live).unwrap();
+    let d = Daemon::start_in(state, &[], &[]);
+    assert!(!dead.exists());
+    assert!(live.exists());
+    drop(d);
+}
+
+#[test]
+fn sigterm_mid_action_leaves_no_scratch_dir() {
+    let mut d = Daemon::start(&[]);
+    let (status, a) = call(
+        "POST",
+        &d.control_url("/actions/disk"),
+        r#"{"operations": 20000, "block_size": 4096, "sync": true}"#,
+    );
+    assert_eq!(status, 201, "{a}");
+    wait_for(Duration::from_secs(3), || {
+        (!scratch_entries(d.state_dir.path()).is_empty()).then_some(())
+    })
+    .expect("a scratch dir while running");
+    let exit = d.terminate(Duration::from_secs(3)).expect("exits");
+    assert!(exit.success(), "{exit:?}");
+    assert!(scratch_entries(d.state_dir.path()).is_empty());
+}
