@@ -1,7 +1,8 @@
 //! What a running action sees: its cancellation, its pause state, an active-time clock that
 //! does not count paused spans, and a way to report progress and what it achieves.
 
-use super::engine::{Entry, Env};
+use super::engine::Env;
+use super::entry::Entry;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;

@@ -8,6 +8,7 @@
 mod config;
 mod context;
 mod engine;
+mod entry;
 mod kind;
 mod metrics;
 mod params;
@@ -21,7 +22,8 @@ pub mod traffic;
 
 pub use config::{ActionsArgs, ActionsConfig};
 pub use context::RunCtx;
-pub use engine::{ActionView, Engine, Env, State};
+pub use engine::{Engine, Env};
+pub use entry::{ActionView, State};
 pub use kind::Kind;
 pub use metrics::{ActionMetrics, FGauge, LATENCY_BUCKETS};
 pub use params::{Params, Source};
