@@ -62,7 +62,7 @@ fn sends_and_the_sink_receives(protocol: &str) {
         Some(received)
     );
     assert_eq!(
-        metric(&m, "jolt_network_target_bits_per_second", &[]),
+        metric(&m, "jolt_network_target_bytes_per_second", &[]),
         Some(0.0)
     );
     let closed = wait_for(Duration::from_secs(5), || {

@@ -110,7 +110,7 @@ pub struct ActionMetrics {
     pub network_sent: Family<ProtocolLabels, Counter>,
     /// `jolt_network_received_bytes_total{protocol}`: what jolt's own sink received.
     pub network_received: Family<ProtocolLabels, Counter>,
-    /// `jolt_network_target_bits_per_second`.
+    /// `jolt_network_target_bytes_per_second` (base units: bytes, as promtool asks).
     pub network_target: FGauge,
 }
 
@@ -229,8 +229,8 @@ impl ActionMetrics {
             m.network_received.clone(),
         );
         r.register(
-            "jolt_network_target_bits_per_second",
-            "Bit rate the network actions aim for.",
+            "jolt_network_target_bytes_per_second",
+            "Byte rate the network actions aim for.",
             m.network_target.clone(),
         );
         for kind in Kind::ALL {

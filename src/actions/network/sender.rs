@@ -54,7 +54,7 @@ impl Conn {
     }
 }
 
-/// This action's share of `jolt_network_target_bits_per_second` (whole bits, so the sum over
+/// This action's share of `jolt_network_target_bytes_per_second` (whole bytes, so the sum over
 /// actions returns to exactly 0).
 struct TargetRate(FGauge, f64);
 
@@ -92,9 +92,9 @@ pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
         )
     })?;
     let bytes_per_sec = p.mbps * 1e6 / 8.0;
-    let bits = (p.mbps * 1e6).round();
-    m.network_target.inc_by(bits);
-    let _target = TargetRate(m.network_target.clone(), bits);
+    let target = bytes_per_sec.round();
+    m.network_target.inc_by(target);
+    let _target = TargetRate(m.network_target.clone(), target);
     // About a millisecond's worth per write, so pacing is smooth at any rate.
     let max_chunk = match (p.protocol, &sink) {
         (Protocol::Udp, Some(_)) => LOOPBACK_DATAGRAM,
