@@ -6,6 +6,7 @@
 //! the due time (no coordinated omission); requests that find the backlog full are dropped
 //! and counted.
 
+mod http1;
 mod producer;
 mod schedule;
 mod stats;
@@ -38,7 +39,7 @@ pub struct TrafficParams {
     /// Rate at the start of a linear ramp to `rps`; none = constant rate.
     pub ramp_from: Option<f64>,
     /// Requests in flight at most (one connection each); beyond it requests wait in a
-    /// backlog of the same size, and beyond that they are dropped and counted.
+    /// backlog of about a second's worth, and beyond that they are dropped and counted.
     pub max_in_flight: usize,
     /// A request without a response after this long counts as an error (`code="error"`).
     pub timeout: HumanDuration,

@@ -17,6 +17,10 @@ use tokio::time::Instant;
 
 /// How often `achieved` and the target-rate gauge are refreshed.
 const REPORT_EVERY: Duration = Duration::from_millis(250);
+/// How far behind schedule requests may queue before new ones are dropped: the backlog holds
+/// this much time's worth at the peak rate (and never less than `max_in_flight`). It must
+/// cover many timer ticks, or workers idle between the producer's batches.
+const BACKLOG_SPAN: Duration = Duration::from_secs(1);
 
 /// This action's share of `jolt_traffic_target_requests_per_second`, which sums every
 /// running traffic action; whole numbers so the sum returns to exactly 0.
@@ -62,7 +66,9 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
         gauge: ctx.env.metrics.traffic_target.clone(),
         mine: 0.0,
     };
-    let (tx, rx) = async_channel::bounded::<Instant>(p.max_in_flight);
+    let peak = p.rps.max(p.ramp_from.unwrap_or(0.0));
+    let backlog = ((peak * BACKLOG_SPAN.as_secs_f64()).ceil() as usize).max(p.max_in_flight);
+    let (tx, rx) = async_channel::bounded::<Instant>(backlog);
     let mut workers = JoinSet::new();
     let mut pause = ctx.pause_watch();
     let mut origin = Instant::now();

@@ -2,35 +2,26 @@
 //! backlog, sends one request for each, and records its latency from when it was due.
 //!
 //! Workers own their connection outright (hyper's `client::conn`), which is a pool of
-//! persistent connections without a pool's lock on every request.
+//! persistent connections without a pool's lock on every request or a task per connection.
 
+use super::http1::Http1;
 use super::stats::Stats;
 use super::target::Target;
 use crate::actions::ActionMetrics;
 use crate::actions::metrics::TrafficLabels;
-use axum::body::Bytes;
-use http_body_util::{BodyExt, Empty};
-use hyper::client::conn::http1::SendRequest;
-use hyper::header::{HOST, HeaderValue};
-use hyper::{Request, Uri};
-use hyper_util::rt::TokioIo;
 use prometheus_client::metrics::counter::Counter;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// What every worker of one action shares.
 pub struct Shared {
     /// Where to connect.
     pub addr: SocketAddr,
-    /// The request path.
-    pub uri: Uri,
-    /// The `Host` header.
-    pub host: HeaderValue,
+    /// The whole request, built once.
+    pub request: Vec<u8>,
     /// The `target` label.
     pub label: String,
     /// How long a request may take before it counts as an error.
@@ -51,34 +42,26 @@ impl Shared {
         timeout: Duration,
         metrics: ActionMetrics,
     ) -> Result<Shared, String> {
-        let uri: Uri = target
-            .path
-            .parse()
-            .map_err(|e| format!("bad path {}: {e}", target.path))?;
-        let host = HeaderValue::from_str(&target.authority)
-            .map_err(|e| format!("bad host {}: {e}", target.authority))?;
+        let clean = |t: &str| !t.bytes().any(|b| b.is_ascii_control() || b == b' ');
+        if !clean(&target.path) || !clean(&target.authority) {
+            return Err(format!("bad target {}{}", target.authority, target.path));
+        }
+        let request = format!(
+            "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: jolt/{}\r\n\r\n",
+            target.path,
+            target.authority,
+            env!("CARGO_PKG_VERSION")
+        )
+        .into_bytes();
         Ok(Shared {
             addr,
-            uri,
-            host,
+            request,
             label: target.label.clone(),
             timeout,
             stats: Stats::default(),
             idle: AtomicUsize::new(0),
             metrics,
         })
-    }
-}
-
-/// The connection and the task that drives it; dropping it closes both.
-struct Conn {
-    sender: SendRequest<Empty<Bytes>>,
-    driver: JoinHandle<()>,
-}
-
-impl Drop for Conn {
-    fn drop(&mut self) {
-        self.driver.abort();
     }
 }
 
@@ -129,23 +112,43 @@ fn labels(s: &Shared, code: &str) -> TrafficLabels {
 /// Serves due times from `backlog` until it is closed and empty. The producer counts this
 /// worker idle when it spawns it.
 pub async fn run(shared: Arc<Shared>, backlog: async_channel::Receiver<Instant>) {
-    let mut conn: Option<Conn> = None;
+    let mut conn: Option<Http1> = None;
     let mut codes = Codes::new(&shared);
+    // One timer per worker rather than one per request: it is re-armed only when it fires
+    // before the current request's deadline, so at most once per `timeout`.
+    let watchdog = tokio::time::sleep(shared.timeout);
+    tokio::pin!(watchdog);
     while let Ok(due) = backlog.recv().await {
         shared.idle.fetch_sub(1, Relaxed);
         shared.stats.sent.fetch_add(1, Relaxed);
-        let result = tokio::time::timeout(shared.timeout, send(&shared, &mut conn)).await;
+        let deadline = Instant::now() + shared.timeout;
+        let result = {
+            let exchange = send(&shared, &mut conn);
+            tokio::pin!(exchange);
+            loop {
+                tokio::select! {
+                    biased;
+                    r = &mut exchange => break r,
+                    _ = &mut watchdog => {
+                        if Instant::now() >= deadline {
+                            break Err("timed out".into());
+                        }
+                        watchdog.as_mut().reset(deadline);
+                    }
+                }
+            }
+        };
         let latency = due.elapsed();
         let s = &shared.stats;
         match result {
-            Ok(Ok(code)) => {
+            Ok(code) => {
                 s.answered.fetch_add(1, Relaxed);
                 if code >= 500 {
                     s.errors.fetch_add(1, Relaxed);
                 }
                 codes.get(&shared, code).inc();
             }
-            Ok(Err(_)) | Err(_) => {
+            Err(_) => {
                 // A broken or timed-out connection is not reused.
                 conn = None;
                 s.errors.fetch_add(1, Relaxed);
@@ -161,39 +164,16 @@ pub async fn run(shared: Arc<Shared>, backlog: async_channel::Receiver<Instant>)
     }
 }
 
-/// Sends one request on the kept-alive connection (connecting first if needed) and reads
-/// the whole response so the connection can be reused; returns the status code.
-async fn send(s: &Shared, conn: &mut Option<Conn>) -> Result<u16, String> {
-    if conn.as_ref().is_none_or(|c| c.sender.is_closed()) {
+/// Sends one request on the kept-alive connection (connecting first if needed) and reads the
+/// whole response; returns the status code.
+async fn send(s: &Shared, conn: &mut Option<Http1>) -> Result<u16, String> {
+    let c = match conn {
+        Some(c) => c,
+        None => conn.insert(Http1::connect(s.addr).await.map_err(|e| e.to_string())?),
+    };
+    let (code, reusable) = c.exchange(&s.request).await.map_err(|e| e.to_string())?;
+    if !reusable {
         *conn = None;
-        *conn = Some(connect(s.addr).await?);
-    }
-    let c = conn.as_mut().expect("just connected");
-    c.sender.ready().await.map_err(|e| e.to_string())?;
-    let mut req = Request::new(Empty::new());
-    *req.uri_mut() = s.uri.clone();
-    req.headers_mut().insert(HOST, s.host.clone());
-    let resp = c
-        .sender
-        .send_request(req)
-        .await
-        .map_err(|e| e.to_string())?;
-    let code = resp.status().as_u16();
-    let mut body = resp.into_body();
-    while let Some(frame) = body.frame().await {
-        frame.map_err(|e| e.to_string())?;
     }
     Ok(code)
-}
-
-async fn connect(addr: SocketAddr) -> Result<Conn, String> {
-    let stream = TcpStream::connect(addr).await.map_err(|e| e.to_string())?;
-    stream.set_nodelay(true).map_err(|e| e.to_string())?;
-    let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    let driver = tokio::spawn(async move {
-        let _ = connection.await;
-    });
-    Ok(Conn { sender, driver })
 }
