@@ -223,20 +223,10 @@ fn counters(ctx: &RunCtx) -> Counters {
 /// Available bytes (for unprivileged users) and size of the filesystem holding `dir`, or its
 /// nearest existing ancestor.
 fn free_space(dir: &Path) -> std::io::Result<(u64, u64)> {
-    use std::os::unix::ffi::OsStrExt;
     let mut at = dir;
     while !at.exists() {
         at = at.parent().unwrap_or(Path::new("/"));
     }
-    let c = std::ffi::CString::new(at.as_os_str().as_bytes())?;
-    // SAFETY: statvfs writes into a zeroed local struct; the path is NUL-terminated.
-    let s = unsafe {
-        let mut s: libc::statvfs = std::mem::zeroed();
-        if libc::statvfs(c.as_ptr(), &mut s) != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        s
-    };
-    let frsize = s.f_frsize as u64;
-    Ok((s.f_bavail as u64 * frsize, s.f_blocks as u64 * frsize))
+    let usage = crate::metrics::host::filesystem::statfs(at)?;
+    Ok((usage.avail as u64, usage.size as u64))
 }

@@ -44,7 +44,7 @@ pub struct Usage {
 type StatfsFn = Arc<dyn Fn(&Path) -> std::io::Result<Usage> + Send + Sync>;
 
 /// Calls `statfs(2)`.
-fn statfs(path: &Path) -> std::io::Result<Usage> {
+pub fn statfs(path: &Path) -> std::io::Result<Usage> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
     // SAFETY: `c` is a valid NUL-terminated path and `buf` is plain old data filled on success.

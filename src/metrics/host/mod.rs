@@ -9,7 +9,7 @@ mod config;
 pub mod cpu;
 mod diskstats;
 mod filefd;
-mod filesystem;
+pub mod filesystem;
 mod loadavg;
 mod meminfo;
 mod monotonic;
