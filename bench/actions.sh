@@ -79,19 +79,21 @@ stress_busy() { # load%
 }
 
 ok() { python3 -c "import sys; print('ok' if $1 else 'MISSED')"; }
-row() { printf '| %-44s | %9s | %9s | %-10s | %-6s |\n' "$@"; }
+row() { printf '| %-52s | %7s | %9s | %9s | %-10s | %-6s |\n' "$@"; }
 
-echo "bench/actions.sh: $(nproc) CPUs, idle host busy $(busy_over 3) % over 3 s"
+echo "bench/actions.sh: $(nproc) CPUs; 'without' is the host busy % over 3 s just before the case"
+echo "(whatever else runs, background included): a closed loop cannot go below it."
 echo
-row "measure" "jolt" "stress-ng" "goal" "jolt"
-row "--------------------------------------------" "---------" "---------" "----------" "------"
+row "measure" "without" "jolt" "stress-ng" "goal" "jolt"
+row "--------------------------------------------" "-------" "---------" "---------" "----------" "------"
 
 for bg in none "stress-ng --cpu 1 --cpu-load 30"; do
   [ "$bg" = none ] || background_on
   for p in 25 50 90; do
+    w=$(busy_over 3)
     j=$(jolt_busy "$p")
     s=$(stress_busy "$p")
-    row "cpu host $p %, background: $bg" "$j %" "$s %" "$p ± 3" "$(ok "abs($j - $p) <= 3")"
+    row "cpu host $p %, background: $bg" "$w %" "$j %" "$s %" "$p ± 3" "$(ok "abs($j - $p) <= 3")"
   done
   [ "$bg" = none ] || background_off
 done
@@ -110,8 +112,8 @@ sleep 1.5
 read -r busy50 busy99 < <(latencies 500)
 held=$(curl -sf "$CONTROL/actions/$id" | jq .achieved.host_busy_percent)
 stop "$id"
-row "/metrics p50 / p99, idle (ms)" "$idle50 / $idle99" "" "" ""
-row "/metrics p50 / p99, cpu 100 % (busy $held %) (ms)" "$busy50 / $busy99" "" "≤ 50 ms" "$(ok "$busy99 <= 50")"
+row "/metrics p50 / p99, idle (ms)" "" "$idle50 / $idle99" "" "" ""
+row "/metrics p50 / p99, cpu 100 % (busy $held %) (ms)" "" "$busy50 / $busy99" "" "≤ 50 ms" "$(ok "$busy99 <= 50")"
 
 # Memory 500 MB: time until resident, time until released after stop.
 now() { date +%s.%N; }
@@ -157,8 +159,8 @@ EOF
 until [ "$(rss "$spid")" -ge 488282 ]; do sleep 0.01; done
 stress_ms=$(elapsed "$t0" "$(now)")
 kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
-row "memory 500 MB: POST to resident (ms)" "$resident_ms" "$stress_ms" "≤ 1000" "$(ok "$resident_ms <= 1000")"
-row "memory 500 MB: stop to released (ms)" "$released_ms" "" "≤ 500" "$(ok "$released_ms <= 500")"
+row "memory 500 MB: POST to resident (ms)" "" "$resident_ms" "$stress_ms" "≤ 1000" "$(ok "$resident_ms <= 1000")"
+row "memory 500 MB: stop to released (ms)" "" "$released_ms" "" "≤ 500" "$(ok "$released_ms <= 500")"
 
 # Time from a POST returning to its series on /metrics: median and worst of 20, each measured
 # in one process (no tool start-up in the figure) as the time until the first scrape that
@@ -185,7 +187,7 @@ took.sort()
 print(f'{took[len(took) // 2]:.1f} {took[-1]:.1f}')
 EOF
 )
-row "POST to jolt_action_info on /metrics, p50 / max (ms)" "$series50 / $series_max" "" "≤ 50" "$(ok "$series_max <= 50")"
+row "POST to jolt_action_info on /metrics, p50 / max (ms)" "" "$series50 / $series_max" "" "≤ 50" "$(ok "$series_max <= 50")"
 
 if [ -x bench/traffic.sh ]; then
   echo

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Daemon, call, get, parse_classic, thread_names, wait_for};
+use common::{Daemon, call, cpu_seconds, get, parse_classic, thread_names, wait_for};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -77,19 +77,6 @@ fn host_mode_reaches_the_target_and_stop_ends_the_workers() {
 
     let (status, e) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
     assert_eq!(status, 409, "{e}");
-}
-
-/// CPU seconds the process has used (utime + stime of /proc/<pid>/stat).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let rest = stat.rsplit_once(')').unwrap().1;
-    let f: Vec<f64> = rest
-        .split_whitespace()
-        .map(|x| x.parse().unwrap_or(0.0))
-        .collect();
-    // After the name: state(0) ppid(1) ... utime(11) stime(12), in clock ticks.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    (f[11] + f[12]) / hz
 }
 
 #[test]

@@ -239,3 +239,17 @@ pub fn children_matching(pid: u32, needle: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+/// CPU seconds process `pid` has used (utime + stime of `/proc/<pid>/stat`).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("process stat");
+    let after_name = stat.rsplit_once(')').expect("stat format").1;
+    let f: Vec<f64> = after_name
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    // After the name: state(0) ppid(1) ... utime(11) stime(12), in clock ticks.
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (f[11] + f[12]) / hz
+}
