@@ -103,3 +103,61 @@ impl NetworkParams {
 pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
     sender::run(p, ctx).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::actions::Params;
+    use crate::actions::metrics::ProtocolLabels;
+    use crate::services::testing::TestBed;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pause_stops_sending_and_resume_goes_on() {
+        let bed = TestBed::start("catalog: {cart: {}}").await;
+        let params = Params::Network(NetworkParams {
+            mbps: 8.0,
+            duration: HumanDuration(Duration::from_secs(20)),
+            protocol: Protocol::Udp,
+            peer: None,
+        });
+        let id = bed
+            .engine
+            .start(params, Some("run-1".into()), None)
+            .unwrap()
+            .id;
+        let sent = bed
+            .engine
+            .env()
+            .metrics
+            .network_sent
+            .get_or_create(&ProtocolLabels {
+                protocol: "udp".into(),
+            })
+            .clone();
+        let until_more_than = |n: u64| {
+            let sent = sent.clone();
+            async move {
+                for _ in 0..300 {
+                    if sent.get() > n {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+                panic!("no bytes beyond {n}");
+            }
+        };
+        until_more_than(50_000).await;
+        bed.engine.set_paused(&id, true).unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let paused_at = sent.get();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(sent.get(), paused_at, "nothing sent while paused");
+        bed.engine.set_paused(&id, false).unwrap();
+        until_more_than(paused_at + 50_000).await;
+        let view = bed.engine.stop(&id).await.unwrap();
+        // Paused time does not count: no burst to catch up on the pause.
+        let total = view.achieved["bytes_sent"].as_f64().unwrap();
+        let expected = view.elapsed_seconds * 1e6;
+        assert!(total <= expected * 1.05 + 10_000.0, "{total} vs {expected}");
+    }
+}
