@@ -59,7 +59,7 @@ done
 # Maximum: far above what loopback can carry, so the answered rate is the ceiling. The
 # action's elapsed time includes draining its backlog after the 10 s, so answered / elapsed
 # is the rate it really sustained.
-a=$(traffic '{"rps": 100000, "duration": "10s", "target": "echo", "max_in_flight": 64}')
+a=$(traffic '{"rps": 1000000, "duration": "10s", "target": "echo", "max_in_flight": 64}')
 jolt_max=$(jq '.achieved.answered / .elapsed_seconds' <<<"$a")
 wrk_max=$(wrk -t2 -c64 -d10s "$echo_url" | awk '/Requests\/sec/ { print $2 }')
 ratio=$(jq -n "$jolt_max / $wrk_max * 1000 | round / 1000")

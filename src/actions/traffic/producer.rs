@@ -21,6 +21,8 @@ const REPORT_EVERY: Duration = Duration::from_millis(250);
 /// this much time's worth at the peak rate (and never less than `max_in_flight`). It must
 /// cover many timer ticks, or workers idle between the producer's batches.
 const BACKLOG_SPAN: Duration = Duration::from_secs(1);
+/// The backlog's size at most (its slots are allocated up front).
+const BACKLOG_MAX: usize = 100_000;
 
 /// This action's share of `jolt_traffic_target_requests_per_second`, which sums every
 /// running traffic action; whole numbers so the sum returns to exactly 0.
@@ -67,7 +69,9 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
         mine: 0.0,
     };
     let peak = p.rps.max(p.ramp_from.unwrap_or(0.0));
-    let backlog = ((peak * BACKLOG_SPAN.as_secs_f64()).ceil() as usize).max(p.max_in_flight);
+    let backlog = ((peak * BACKLOG_SPAN.as_secs_f64()).ceil() as usize)
+        .min(BACKLOG_MAX)
+        .max(p.max_in_flight);
     let (tx, rx) = async_channel::bounded::<Instant>(backlog);
     let mut workers = JoinSet::new();
     let mut pause = ctx.pause_watch();
@@ -95,6 +99,7 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
         }
         let now = Instant::now();
         let mut next_due = None;
+        let mut dropped = 0;
         while let Some(offset) = schedule.due(i) {
             let due = origin + offset;
             if due > now {
@@ -102,10 +107,13 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
                 break;
             }
             if tx.try_send(due).is_err() {
-                shared.stats.dropped.fetch_add(1, Relaxed);
-                ctx.env.metrics.traffic_dropped.inc();
+                dropped += 1;
             }
             i += 1;
+        }
+        if dropped > 0 {
+            shared.stats.dropped.fetch_add(dropped, Relaxed);
+            ctx.env.metrics.traffic_dropped.inc_by(dropped);
         }
         let backlog = tx.len();
         let idle = shared.idle.load(Relaxed);
