@@ -165,15 +165,80 @@ pub async fn run(shared: Arc<Shared>, backlog: async_channel::Receiver<Instant>)
 }
 
 /// Sends one request on the kept-alive connection (connecting first if needed) and reads the
-/// whole response; returns the status code.
+/// whole response; returns the status code. A kept-alive connection the peer closed while
+/// idle fails on first use: the request (a GET, so safe to repeat) then goes once more on a
+/// fresh connection, as HTTP clients do, instead of counting as an error.
 async fn send(s: &Shared, conn: &mut Option<Http1>) -> Result<u16, String> {
-    let c = match conn {
-        Some(c) => c,
-        None => conn.insert(Http1::connect(s.addr).await.map_err(|e| e.to_string())?),
+    let result = match conn.as_mut() {
+        Some(c) => match c.exchange(&s.request).await {
+            Ok(r) => Ok(r),
+            Err(_) => {
+                let mut fresh = Http1::connect(s.addr).await.map_err(|e| e.to_string())?;
+                let r = fresh.exchange(&s.request).await;
+                *conn = Some(fresh);
+                r
+            }
+        },
+        None => {
+            let c = conn.insert(Http1::connect(s.addr).await.map_err(|e| e.to_string())?);
+            c.exchange(&s.request).await
+        }
     };
-    let (code, reusable) = c.exchange(&s.request).await.map_err(|e| e.to_string())?;
-    if !reusable {
-        *conn = None;
+    match result {
+        Ok((code, reusable)) => {
+            if !reusable {
+                *conn = None;
+            }
+            Ok(code)
+        }
+        Err(e) => {
+            *conn = None;
+            Err(e.to_string())
+        }
     }
-    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Answers one request per connection, then closes it without saying so beforehand,
+    /// as a server that drops idle keep-alive connections does.
+    async fn one_shot_server() -> SocketAddr {
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut buf = [0u8; 1024];
+                let mut got = Vec::new();
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = s.read(&mut buf).await.unwrap();
+                    got.extend_from_slice(&buf[..n]);
+                }
+                s.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    .await
+                    .unwrap();
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_connection_closed_while_idle_is_replaced_not_counted() {
+        let addr = one_shot_server().await;
+        let target = Target {
+            label: "peer".into(),
+            authority: addr.to_string(),
+            path: "/".into(),
+        };
+        let metrics = ActionMetrics::new(&mut Default::default());
+        let shared = Shared::new(&target, addr, Duration::from_secs(5), metrics).unwrap();
+        let mut conn = None;
+        for _ in 0..3 {
+            assert_eq!(send(&shared, &mut conn).await, Ok(200));
+            // Let the server's close reach us before the next request.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
 }
