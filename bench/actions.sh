@@ -44,15 +44,21 @@ CONTROL=http://$(addr control)
 METRICS=http://$(addr metrics)/metrics
 
 # Host busy % over $1 seconds, from the aggregate line of /proc/stat (busy = all but idle and
-# iowait, over the first eight columns), as node_cpu_seconds_total would show it.
+# iowait, over the first eight columns), as node_cpu_seconds_total would show it; with a pid
+# as $2, also the share of the host that process used meanwhile (utime + stime, same ticks).
 busy_over() {
-  python3 - "$1" <<'EOF'
+  python3 - "$@" <<'EOF'
 import sys, time
 def read():
     f = [int(x) for x in open('/proc/stat').readline().split()[1:9]]
-    return sum(f) - f[3] - f[4], sum(f)
-b0, t0 = read(); time.sleep(float(sys.argv[1])); b1, t1 = read()
-print(f"{100 * (b1 - b0) / (t1 - t0):.1f}")
+    own = 0
+    if len(sys.argv) > 2:
+        st = open(f'/proc/{sys.argv[2]}/stat').read().rsplit(')', 1)[1].split()
+        own = int(st[11]) + int(st[12])
+    return sum(f) - f[3] - f[4], sum(f), own
+b0, t0, o0 = read(); time.sleep(float(sys.argv[1])); b1, t1, o1 = read()
+busy, own = 100 * (b1 - b0) / (t1 - t0), 100 * (o1 - o0) / (t1 - t0)
+print(f"{busy:.1f}" + (f" {busy - own:.1f}" if len(sys.argv) > 2 else ""))
 EOF
 }
 
@@ -62,10 +68,10 @@ stop() { curl -sf -X DELETE "$CONTROL/actions/$1" >/dev/null || true; }
 background_on() { stress-ng --cpu 1 --cpu-load 30 --timeout 600s --quiet & BG_PID=$!; sleep 1; }
 background_off() { kill "$BG_PID" 2>/dev/null; wait "$BG_PID" 2>/dev/null || true; BG_PID=; sleep 1; }
 
-jolt_busy() { # target%
+jolt_busy() { # target% → host busy %, and what the rest of the host used meanwhile
   local id; id=$(post cpu "{\"percent\": $1, \"duration\": \"20s\"}")
   sleep 2
-  busy_over 8
+  busy_over 8 "$JOLT_PID"
   stop "$id"
   sleep 1
 }
@@ -79,21 +85,27 @@ stress_busy() { # load%
 }
 
 ok() { python3 -c "import sys; print('ok' if $1 else 'MISSED')"; }
-row() { printf '| %-52s | %7s | %9s | %9s | %-10s | %-6s |\n' "$@"; }
+# A host-mode case is judged only when the target was reachable: when everything else alone
+# kept the host busier than target + 3, the loop can only add nothing, and the row says so.
+verdict() { # busy others target
+  python3 -c "print('ok' if abs($1 - $3) <= 3 else 'others>goal' if $2 > $3 + 3 else 'MISSED')"
+}
+row() { printf '| %-52s | %7s | %7s | %7s | %9s | %-10s | %-6s |\n' "$@"; }
 
-echo "bench/actions.sh: $(nproc) CPUs; 'without' is the host busy % over 3 s just before the case"
-echo "(whatever else runs, background included): a closed loop cannot go below it."
+echo "bench/actions.sh: $(nproc) CPUs. 'before': host busy % over 3 s just before the case;"
+echo "'others': host busy % from everything but jolt during jolt's 8 s (background included)."
+echo "A closed loop cannot take the host below 'others'."
 echo
-row "measure" "without" "jolt" "stress-ng" "goal" "jolt"
-row "--------------------------------------------" "-------" "---------" "---------" "----------" "------"
+row "measure" "before" "jolt" "others" "stress-ng" "goal" "jolt"
+row "----------------------------------------------------" "-------" "-------" "-------" "---------" "----------" "------"
 
 for bg in none "stress-ng --cpu 1 --cpu-load 30"; do
   [ "$bg" = none ] || background_on
   for p in 25 50 90; do
     w=$(busy_over 3)
-    j=$(jolt_busy "$p")
+    read -r j o < <(jolt_busy "$p")
     s=$(stress_busy "$p")
-    row "cpu host $p %, background: $bg" "$w %" "$j %" "$s %" "$p ± 3" "$(ok "abs($j - $p) <= 3")"
+    row "cpu host $p %, background: $bg" "$w %" "$j %" "$o %" "$s %" "$p ± 3" "$(verdict "$j" "$o" "$p")"
   done
   [ "$bg" = none ] || background_off
 done
@@ -112,8 +124,8 @@ sleep 1.5
 read -r busy50 busy99 < <(latencies 500)
 held=$(curl -sf "$CONTROL/actions/$id" | jq .achieved.host_busy_percent)
 stop "$id"
-row "/metrics p50 / p99, idle (ms)" "" "$idle50 / $idle99" "" "" ""
-row "/metrics p50 / p99, cpu 100 % (busy $held %) (ms)" "" "$busy50 / $busy99" "" "≤ 50 ms" "$(ok "$busy99 <= 50")"
+row "/metrics p50 / p99, idle (ms)" "" "$idle50 / $idle99" "" "" "" ""
+row "/metrics p50 / p99, cpu 100 % (busy $held %) (ms)" "" "$busy50 / $busy99" "" "" "≤ 50 ms" "$(ok "$busy99 <= 50")"
 
 # Memory 500 MB: time until resident, time until released after stop.
 now() { date +%s.%N; }
@@ -159,8 +171,8 @@ EOF
 until [ "$(rss "$spid")" -ge 488282 ]; do sleep 0.01; done
 stress_ms=$(elapsed "$t0" "$(now)")
 kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
-row "memory 500 MB: POST to resident (ms)" "" "$resident_ms" "$stress_ms" "≤ 1000" "$(ok "$resident_ms <= 1000")"
-row "memory 500 MB: stop to released (ms)" "" "$released_ms" "" "≤ 500" "$(ok "$released_ms <= 500")"
+row "memory 500 MB: POST to resident (ms)" "" "$resident_ms" "" "$stress_ms" "≤ 1000" "$(ok "$resident_ms <= 1000")"
+row "memory 500 MB: stop to released (ms)" "" "$released_ms" "" "" "≤ 500" "$(ok "$released_ms <= 500")"
 
 # Time from a POST returning to its series on /metrics: median and worst of 20, each measured
 # in one process (no tool start-up in the figure) as the time until the first scrape that
@@ -187,7 +199,7 @@ took.sort()
 print(f'{took[len(took) // 2]:.1f} {took[-1]:.1f}')
 EOF
 )
-row "POST to jolt_action_info on /metrics, p50 / max (ms)" "" "$series50 / $series_max" "" "≤ 50" "$(ok "$series_max <= 50")"
+row "POST to jolt_action_info on /metrics, p50 / max (ms)" "" "$series50 / $series_max" "" "" "≤ 50" "$(ok "$series_max <= 50")"
 
 if [ -x bench/traffic.sh ]; then
   echo
