@@ -128,6 +128,38 @@ fn ramp_climbs_linearly() {
 }
 
 #[test]
+fn pausing_the_run_idles_the_workers() {
+    let d = Daemon::start(&[]);
+    let (run, id) = common::start_one_step_run(
+        &d,
+        r#"{"kind": "cpu", "mode": "add", "percent": 80, "cores": 1, "duration": "30s"}"#,
+        "30s",
+    );
+    let (status, _) = call("POST", &d.control_url(&format!("/runs/{run}/pause")), "");
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
+    assert_eq!(a["paused"], true);
+    assert_eq!(a["achieved"]["worker_duty_percent"], 0.0, "{a}");
+    // Idle workers: the daemon uses next to no CPU while the run is paused.
+    let before = cpu_seconds(d.pid());
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_seconds(d.pid()) - before;
+    assert!(used < 0.2, "{used} CPU seconds while paused");
+    let (status, _) = call("POST", &d.control_url(&format!("/runs/{run}/resume")), "");
+    assert_eq!(status, 200);
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
+    assert_eq!(a["achieved"]["worker_duty_percent"], 80.0, "{a}");
+    call("DELETE", &d.control_url(&format!("/runs/{run}")), "");
+    let pid = d.pid();
+    wait_for(Duration::from_secs(2), || {
+        (cpu_threads(pid) == 0).then_some(())
+    })
+    .expect("stopping the run ends the workers");
+}
+
+#[test]
 fn bad_inputs_are_refused_and_change_nothing() {
     let d = Daemon::start(&[]);
     let url = d.control_url("/actions/cpu");

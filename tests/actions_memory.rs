@@ -103,6 +103,35 @@ fn a_ramp_grows_gradually_and_the_worker_ends_with_the_action() {
 }
 
 #[test]
+fn pausing_the_run_releases_the_memory_and_resuming_grows_it_back() {
+    let d = Daemon::start(&[]);
+    let (run, id) = common::start_one_step_run(
+        &d,
+        r#"{"kind": "memory", "size": "32MiB", "duration": "30s"}"#,
+        "30s",
+    );
+    let pid = wait_resident(&d, &id, 32 * MIB);
+    let (status, _) = call("POST", &d.control_url(&format!("/runs/{run}/pause")), "");
+    assert_eq!(status, 200);
+    wait_for(Duration::from_secs(2), || {
+        (status_bytes(pid, "RssAnon:")? < 8 * MIB).then_some(())
+    })
+    .expect("released while paused");
+    let (status, _) = call("POST", &d.control_url(&format!("/runs/{run}/resume")), "");
+    assert_eq!(status, 200);
+    assert_eq!(
+        wait_resident(&d, &id, 32 * MIB),
+        pid,
+        "the same worker grows back"
+    );
+    call("DELETE", &d.control_url(&format!("/runs/{run}")), "");
+    wait_for(Duration::from_secs(2), || {
+        workers(&d).is_empty().then_some(())
+    })
+    .expect("stopping the run ends the worker");
+}
+
+#[test]
 fn a_killed_worker_fails_the_action_with_the_reason() {
     let d = Daemon::start(&[]);
     let id = start(&d, r#"{"size": "16MiB", "duration": "30s"}"#);
@@ -190,4 +219,24 @@ fn sigterm_leaves_no_worker_behind() {
         (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(())
     });
     assert!(gone.is_some(), "memory worker {pid} outlived the daemon");
+}
+
+#[test]
+fn the_worker_dies_with_a_killed_daemon() {
+    let d = Daemon::start(&[]);
+    let id = start(&d, r#"{"size": "16MiB", "duration": "60s"}"#);
+    let pid = wait_resident(&d, &id, 16 * MIB);
+    drop(d); // SIGKILL: no chance to clean up, PR_SET_PDEATHSIG does it
+    let dead = wait_for(Duration::from_secs(1), || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // Gone, or a zombie waiting for its new parent to reap it: either way, memory freed.
+        let state = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().next());
+        matches!(state, None | Some("Z")).then_some(())
+    });
+    assert!(
+        dead.is_some(),
+        "memory worker {pid} outlived a killed daemon"
+    );
 }

@@ -253,3 +253,34 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     (f[11] + f[12]) / hz
 }
+
+/// Starts a scenario run of one step, `action` (a JSON object with `kind`), at 0:00 and
+/// lasting `duration`; returns (run id, the step's action id).
+pub fn start_one_step_run(d: &Daemon, action: &str, duration: &str) -> (String, String) {
+    let name = format!("one-step-{}", std::process::id());
+    let body = format!(
+        r#"{{"title": "one step", "duration": "{duration}", "steps": [{{"at": "0:00", "action": {action}}}]}}"#
+    );
+    let req = agent()
+        .put(&d.control_url(&format!("/scenarios/{name}")))
+        .header("Content-Type", "application/json")
+        .send(&body)
+        .expect("request");
+    assert!(req.status().is_success(), "PUT scenario: {}", req.status());
+    let (status, run) = call(
+        "POST",
+        &d.control_url(&format!("/scenarios/{name}/start")),
+        "",
+    );
+    assert_eq!(status, 201, "{run}");
+    let run = run["id"].as_str().expect("run id").to_string();
+    let id = wait_for(Duration::from_secs(3), || {
+        let (_, list) = call("GET", &d.control_url("/actions"), "");
+        list.as_array()?
+            .iter()
+            .find(|a| a["run"] == run.as_str())
+            .and_then(|a| a["id"].as_str().map(str::to_string))
+    })
+    .expect("the step's action starts");
+    (run, id)
+}

@@ -89,11 +89,6 @@ impl Sampler {
         self.last = Some(now);
         Ok(share)
     }
-
-    /// Forgets the previous reading (after a pause, the next interval starts afresh).
-    pub fn reset(&mut self) {
-        self.last = None;
-    }
 }
 
 /// Integral gain per tick: each tick closes this fraction of the gap. With the one-tick delay

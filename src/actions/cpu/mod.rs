@@ -157,6 +157,7 @@ async fn control_loop(
     let n = workers.len() as f64;
     let mut controller = Controller::new(n / capacity);
     let mut shown: Option<f64> = None;
+    let mut was_paused = false;
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -168,22 +169,25 @@ async fn control_loop(
         if elapsed >= p.duration.0 {
             return Ok(());
         }
-        if ctx.is_paused() {
-            workers.set_duty(0.0);
-            sampler.reset();
-            continue;
-        }
+        // Paused: the workers idle and the controller holds its output; the measurement goes
+        // on so `achieved` shows the host without the load.
+        let paused = ctx.is_paused();
         let measured = sampler
             .sample()
             .map_err(|e| format!("cannot measure CPU time: {e:#}"))?;
         let level = p.percent / 100.0 * ramp_factor(elapsed, p.ramp.0);
         // Per-worker duty, and the busy share of capacity aimed at.
-        let (duty, target) = match (p.mode, measured) {
-            (Mode::Add, _) => (level, (level * n / capacity).min(1.0)),
-            (Mode::Host, Some(busy)) => (controller.update(busy, level) * capacity / n, level),
+        let (duty, target) = match (paused, p.mode, measured) {
+            (true, _, _) => (0.0, 0.0),
+            (false, Mode::Add, _) => (level, (level * n / capacity).min(1.0)),
+            // The first interval after a pause measured the host without the load: skip it.
+            (false, Mode::Host, Some(busy)) if !was_paused => {
+                (controller.update(busy, level) * capacity / n, level)
+            }
             // No measurement yet: let the first interval show the background load.
-            (Mode::Host, None) => (controller.output() * capacity / n, level),
+            (false, Mode::Host, _) => (controller.output() * capacity / n, level),
         };
+        was_paused = paused;
         workers.set_duty(duty);
         if let Some(busy) = measured {
             let s = shown.map_or(busy, |s| s + SMOOTHING * (busy - s));
