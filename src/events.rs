@@ -82,7 +82,7 @@ impl Events {
         let counter = Family::<EventLabels, Counter>::default();
         registry.register(
             "jolt_events",
-            "Events recorded by jolt, by type and severity.",
+            "Events recorded by jolt, by type and severity",
             counter.clone(),
         );
         let (tx, _) = broadcast::channel(256);

@@ -21,6 +21,13 @@ fn serves_classic_text_by_default_and_openmetrics_on_request() {
             .any(|s| s.metric == "process_cpu_seconds_total")
     );
 
+    // prometheus-client appends a period to registered help texts; ours must not add a second.
+    let doubled: Vec<_> = body
+        .lines()
+        .filter(|l| l.starts_with("# HELP ") && l.ends_with(".."))
+        .collect();
+    assert!(doubled.is_empty(), "help texts ending in '..': {doubled:?}");
+
     let (status, ct, body) = get(
         &d.metrics_url(),
         Some("application/openmetrics-text;version=1.0.0"),

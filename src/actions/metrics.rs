@@ -145,92 +145,92 @@ impl ActionMetrics {
         };
         r.register(
             "jolt_actions_active",
-            "Actions running now, by kind.",
+            "Actions running now, by kind",
             m.active.clone(),
         );
         r.register(
             "jolt_actions_started",
-            "Actions started, by kind.",
+            "Actions started, by kind",
             m.started.clone(),
         );
         r.register(
             "jolt_actions_finished",
-            "Actions ended, by kind and outcome.",
+            "Actions ended, by kind and outcome",
             m.finished.clone(),
         );
         r.register(
             "jolt_action_info",
-            "1 while an action runs (drawn as annotations).",
+            "1 while an action runs (drawn as annotations)",
             m.info.clone(),
         );
         r.register(
             "jolt_action_progress_ratio",
-            "Progress of a running action, 0 to 1.",
+            "Progress of a running action, 0 to 1",
             m.progress.clone(),
         );
         r.register(
             "jolt_cpu_load_target_ratio",
-            "Host busy ratio the cpu actions aim for.",
+            "Host busy ratio the cpu actions aim for",
             m.cpu_target.clone(),
         );
         r.register(
             "jolt_cpu_load_achieved_ratio",
-            "Host busy ratio measured by the cpu controller.",
+            "Host busy ratio measured by the cpu controller",
             m.cpu_achieved.clone(),
         );
         r.register(
             "jolt_memory_held_bytes",
-            "Resident bytes held by memory actions.",
+            "Resident bytes held by memory actions",
             m.memory_held.clone(),
         );
         r.register(
             "jolt_memory_target_bytes",
-            "Bytes memory actions aim to hold.",
+            "Bytes memory actions aim to hold",
             m.memory_target.clone(),
         );
         r.register(
             "jolt_disk_operations",
-            "Disk operations done by disk actions.",
+            "Disk operations done by disk actions",
             m.disk_ops.clone(),
         );
         r.register(
             "jolt_disk_bytes",
-            "Bytes read and written by disk actions.",
+            "Bytes read and written by disk actions",
             m.disk_bytes.clone(),
         );
         r.register(
             "jolt_traffic_target_requests_per_second",
-            "Request rate the traffic actions aim for.",
+            "Request rate the traffic actions aim for",
             m.traffic_target.clone(),
         );
         r.register(
             "jolt_traffic_requests",
-            "Requests sent by traffic actions, by target and code.",
+            "Requests sent by traffic actions, by target and code",
             m.traffic_requests.clone(),
         );
         r.register(
             "jolt_traffic_request_duration_seconds",
-            "Latency of traffic requests, from when each was due.",
+            "Latency of traffic requests, from when each was due",
             m.traffic_duration.clone(),
         );
         r.register(
             "jolt_traffic_dropped",
-            "Traffic requests not sent on schedule.",
+            "Traffic requests not sent on schedule",
             m.traffic_dropped.clone(),
         );
         r.register(
             "jolt_network_sent_bytes",
-            "Bytes sent by network actions.",
+            "Bytes sent by network actions",
             m.network_sent.clone(),
         );
         r.register(
             "jolt_network_received_bytes",
-            "Bytes received by jolt's network sink.",
+            "Bytes received by jolt's network sink",
             m.network_received.clone(),
         );
         r.register(
             "jolt_network_target_bytes_per_second",
-            "Byte rate the network actions aim for.",
+            "Byte rate the network actions aim for",
             m.network_target.clone(),
         );
         for kind in Kind::ALL {

@@ -92,7 +92,7 @@ impl AlertMetrics {
         let counter = Family::default();
         registry.register(
             "jolt_alert_notifications",
-            "Alert notifications received from Alertmanager on POST /alerts, by alert and status.",
+            "Alert notifications received from Alertmanager on POST /alerts, by alert and status",
             counter.clone(),
         );
         AlertMetrics {

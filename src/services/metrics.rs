@@ -76,37 +76,37 @@ impl ServiceFamilies {
         };
         r.register(
             "jolt_service_requests",
-            "Requests answered by simulated services, by service and status code.",
+            "Requests answered by simulated services, by service and status code",
             f.requests.clone(),
         );
         r.register(
             "jolt_service_request_duration_seconds",
-            "Time simulated services take to answer, queueing included.",
+            "Time simulated services take to answer, queueing included",
             f.duration.clone(),
         );
         r.register(
             "jolt_service_up",
-            "1 while a simulated service is up, 0 while a fault holds it down.",
+            "1 while a simulated service is up, 0 while a fault holds it down",
             f.up.clone(),
         );
         r.register(
             "jolt_service_heartbeat_timestamp_seconds",
-            "Unix time of a simulated service's last heartbeat (every second while up).",
+            "Unix time of a simulated service's last heartbeat (every second while up)",
             f.heartbeat.clone(),
         );
         r.register(
             "jolt_service_in_flight_requests",
-            "Requests a simulated service is serving now.",
+            "Requests a simulated service is serving now",
             f.in_flight.clone(),
         );
         r.register(
             "jolt_service_queued_requests",
-            "Requests waiting for a simulated service's capacity now.",
+            "Requests waiting for a simulated service's capacity now",
             f.queued.clone(),
         );
         r.register(
             "jolt_service_capacity_requests",
-            "Requests a simulated service serves at once (faults may scale it).",
+            "Requests a simulated service serves at once (faults may scale it)",
             f.capacity.clone(),
         );
         f
