@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Daemon, call, get, thread_names, wait_for};
+use common::{Daemon, call, get, thread_names, wait_ended, wait_for};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
@@ -26,14 +26,6 @@ fn disk_threads(pid: u32) -> usize {
         .count()
 }
 
-fn wait_ended(d: &Daemon, id: &str) -> Value {
-    wait_for(Duration::from_secs(20), || {
-        let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
-        (a["state"] != "running").then_some(a)
-    })
-    .expect("the action ends")
-}
-
 #[test]
 fn does_and_counts_the_operations_then_removes_its_scratch_dir() {
     let d = Daemon::start(&[]);
@@ -46,7 +38,7 @@ fn does_and_counts_the_operations_then_removes_its_scratch_dir() {
     assert_eq!(a["params"]["block_size"], 16384);
     assert_eq!(a["params"]["write_ratio"], 0.5);
     let id = a["id"].as_str().unwrap().to_string();
-    let a = wait_ended(&d, &id);
+    let a = wait_ended(&d, &id, Duration::from_secs(20));
     assert_eq!(a["state"], "completed", "{a}");
     assert_eq!(a["progress"], 1.0);
     let got = &a["achieved"];

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Daemon, call, get, wait_for};
+use common::{Daemon, call, get, metric, start_action, wait_for};
 use serde_json::Value;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -28,25 +28,8 @@ fn daemon() -> (Daemon, tempfile::NamedTempFile) {
     (d, f)
 }
 
-fn metric(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    body.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-        let (series, value) = l.rsplit_once(' ')?;
-        let bare = series.split('{').next()?;
-        let all = labels
-            .iter()
-            .all(|(k, v)| series.contains(&format!("{k}=\"{v}\"")));
-        (bare == name && all).then(|| value.parse().ok())?
-    })
-}
-
 fn cart(d: &Daemon, name: &str) -> f64 {
     metric(&get(&d.metrics_url(), None).2, name, &[("service", "cart")]).expect(name)
-}
-
-fn start(d: &Daemon, body: &str) -> String {
-    let (status, a) = call("POST", &d.control_url("/actions/fault"), body);
-    assert_eq!(status, 201, "{a}");
-    a["id"].as_str().unwrap().to_string()
 }
 
 fn action(d: &Daemon, id: &str) -> Value {
@@ -61,7 +44,11 @@ fn status_of(d: &Daemon, path: &str) -> u16 {
 fn down_refuses_requests_stops_the_heartbeat_and_heals_at_the_end() {
     let (d, _cfg) = daemon();
     assert_eq!(status_of(&d, "/svc/cart/x"), 200);
-    let id = start(&d, r#"{"service": "cart", "down": true, "duration": "2s"}"#);
+    let id = start_action(
+        &d,
+        "fault",
+        r#"{"service": "cart", "down": true, "duration": "2s"}"#,
+    );
     let started = Instant::now();
     assert_eq!(cart(&d, "jolt_service_up"), 0.0);
     let (status, body) = call("POST", &d.services_url("/svc/cart/pay"), "{}");
@@ -101,8 +88,9 @@ fn down_refuses_requests_stops_the_heartbeat_and_heals_at_the_end() {
 #[test]
 fn stopping_a_fault_heals_at_once() {
     let (d, _cfg) = daemon();
-    let id = start(
+    let id = start_action(
         &d,
+        "fault",
         r#"{"service": "cart", "down": true, "duration": "60s"}"#,
     );
     assert_eq!(status_of(&d, "/svc/cart"), 503);
@@ -116,12 +104,14 @@ fn stopping_a_fault_heals_at_once() {
 #[test]
 fn latency_and_errors_show_in_the_red_metrics_and_combine() {
     let (d, _cfg) = daemon();
-    let slow = start(
+    let slow = start_action(
         &d,
+        "fault",
         r#"{"service": "cart", "latency": "150ms", "duration": "30s"}"#,
     );
-    let failing = start(
+    let failing = start_action(
         &d,
+        "fault",
         r#"{"service": "cart", "error_rate": 1.0, "duration": "30s"}"#,
     );
     for _ in 0..3 {
@@ -167,8 +157,9 @@ fn latency_and_errors_show_in_the_red_metrics_and_combine() {
 fn a_capacity_factor_scales_the_service() {
     let (d, _cfg) = daemon();
     assert_eq!(cart(&d, "jolt_service_capacity_requests"), 8.0);
-    let id = start(
+    let id = start_action(
         &d,
+        "fault",
         r#"{"service": "cart", "capacity": 2.5, "duration": "30s"}"#,
     );
     assert_eq!(cart(&d, "jolt_service_capacity_requests"), 20.0);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Daemon, call, children_matching, cpu_seconds, get, wait_for};
+use common::{Daemon, call, children_matching, cpu_seconds, get, start_action, wait_for};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -26,12 +26,6 @@ fn action(d: &Daemon, id: &str) -> Value {
     call("GET", &d.control_url(&format!("/actions/{id}")), "").1
 }
 
-fn start(d: &Daemon, body: &str) -> String {
-    let (status, a) = call("POST", &d.control_url("/actions/memory"), body);
-    assert_eq!(status, 201, "{a}");
-    a["id"].as_str().unwrap().to_string()
-}
-
 /// Waits until the action reports at least `bytes` resident; returns the worker's pid.
 fn wait_resident(d: &Daemon, id: &str, bytes: u64) -> u32 {
     wait_for(Duration::from_secs(5), || {
@@ -45,7 +39,7 @@ fn wait_resident(d: &Daemon, id: &str, bytes: u64) -> u32 {
 #[test]
 fn holds_resident_memory_in_a_worker_and_releases_it_on_stop() {
     let d = Daemon::start(&[]);
-    let id = start(&d, r#"{"size": "64MiB", "duration": "30s"}"#);
+    let id = start_action(&d, "memory", r#"{"size": "64MiB", "duration": "30s"}"#);
     let pid = wait_resident(&d, &id, 64 * MIB);
     assert_eq!(workers(&d), vec![pid]);
     // Really resident in the worker, which the kernel kills first when out of memory.
@@ -84,7 +78,11 @@ fn holds_resident_memory_in_a_worker_and_releases_it_on_stop() {
 #[test]
 fn a_ramp_grows_gradually_and_the_worker_ends_with_the_action() {
     let d = Daemon::start(&[]);
-    let id = start(&d, r#"{"size": "64MiB", "ramp": "1s", "duration": "1.5s"}"#);
+    let id = start_action(
+        &d,
+        "memory",
+        r#"{"size": "64MiB", "ramp": "1s", "duration": "1.5s"}"#,
+    );
     std::thread::sleep(Duration::from_millis(400));
     let a = action(&d, &id);
     let target = a["achieved"]["target_bytes"].as_u64().unwrap();
@@ -134,7 +132,7 @@ fn pausing_the_run_releases_the_memory_and_resuming_grows_it_back() {
 #[test]
 fn a_killed_worker_fails_the_action_with_the_reason() {
     let d = Daemon::start(&[]);
-    let id = start(&d, r#"{"size": "16MiB", "duration": "30s"}"#);
+    let id = start_action(&d, "memory", r#"{"size": "16MiB", "duration": "30s"}"#);
     let pid = wait_resident(&d, &id, 16 * MIB);
     unsafe { libc::kill(pid as i32, libc::SIGKILL) };
     let a = wait_for(Duration::from_secs(3), || {
@@ -211,7 +209,7 @@ fn a_percentage_is_resolved_to_bytes_and_the_reserve_is_configurable() {
 #[test]
 fn sigterm_leaves_no_worker_behind() {
     let mut d = Daemon::start(&[]);
-    let id = start(&d, r#"{"size": "32MiB", "duration": "60s"}"#);
+    let id = start_action(&d, "memory", r#"{"size": "32MiB", "duration": "60s"}"#);
     let pid = wait_resident(&d, &id, 32 * MIB);
     let exit = d.terminate(Duration::from_secs(3)).expect("exits");
     assert!(exit.success(), "{exit:?}");
@@ -224,7 +222,7 @@ fn sigterm_leaves_no_worker_behind() {
 #[test]
 fn the_worker_dies_with_a_killed_daemon() {
     let d = Daemon::start(&[]);
-    let id = start(&d, r#"{"size": "16MiB", "duration": "60s"}"#);
+    let id = start_action(&d, "memory", r#"{"size": "16MiB", "duration": "60s"}"#);
     let pid = wait_resident(&d, &id, 16 * MIB);
     drop(d); // SIGKILL: no chance to clean up, PR_SET_PDEATHSIG does it
     let dead = wait_for(Duration::from_secs(1), || {

@@ -4,48 +4,17 @@
 
 mod common;
 
-use common::{Daemon, call, get, wait_for};
+use common::{Daemon, call, get, metric, open_fds, start_action, wait_ended, wait_for};
 use serde_json::Value;
 use std::time::Duration;
-
-fn metric(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    body.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-        let (series, value) = l.rsplit_once(' ')?;
-        let bare = series.split('{').next()?;
-        let all = labels
-            .iter()
-            .all(|(k, v)| series.contains(&format!("{k}=\"{v}\"")));
-        (bare == name && all).then(|| value.parse().ok())?
-    })
-}
-
-fn start(d: &Daemon, body: &str) -> String {
-    let (status, a) = call("POST", &d.control_url("/actions/network"), body);
-    assert_eq!(status, 201, "{a}");
-    a["id"].as_str().unwrap().to_string()
-}
-
-fn wait_ended(d: &Daemon, id: &str) -> Value {
-    wait_for(Duration::from_secs(15), || {
-        let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
-        (a["state"] != "running").then_some(a)
-    })
-    .expect("the action ends")
-}
-
-fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .count()
-}
 
 /// 8 Mbit/s for 1 s is 1,000,000 bytes.
 fn sends_and_the_sink_receives(protocol: &str) {
     let d = Daemon::start(&["--baseline-rps", "0"]);
     let fds = open_fds(d.pid());
     let body = format!(r#"{{"mbps": 8, "duration": "1s", "protocol": "{protocol}"}}"#);
-    let id = start(&d, &body);
-    let a = wait_ended(&d, &id);
+    let id = start_action(&d, "network", &body);
+    let a = wait_ended(&d, &id, Duration::from_secs(15));
     assert_eq!(a["state"], "completed", "{a}");
     let got = &a["achieved"];
     let sent = got["bytes_sent"].as_f64().unwrap();
@@ -90,8 +59,9 @@ fn stopping_closes_the_sockets() {
     let d = Daemon::start(&["--baseline-rps", "0"]);
     for protocol in ["udp", "tcp"] {
         let fds = open_fds(d.pid());
-        let id = start(
+        let id = start_action(
             &d,
+            "network",
             &format!(r#"{{"mbps": 20, "duration": "60s", "protocol": "{protocol}"}}"#),
         );
         let opened = wait_for(Duration::from_secs(5), || {
@@ -119,8 +89,9 @@ fn an_allowlisted_peer_receives_the_bytes() {
         .unwrap();
     let addr = peer.local_addr().unwrap().to_string();
     let d = Daemon::start(&["--baseline-rps", "0", "--allow-target", &addr]);
-    let id = start(
+    let id = start_action(
         &d,
+        "network",
         &format!(r#"{{"mbps": 1, "duration": "500ms", "protocol": "udp", "peer": "{addr}"}}"#),
     );
     let mut got = 0usize;
@@ -128,7 +99,7 @@ fn an_allowlisted_peer_receives_the_bytes() {
     while let Ok(n) = peer.recv(&mut buf) {
         got += n;
     }
-    let a = wait_ended(&d, &id);
+    let a = wait_ended(&d, &id, Duration::from_secs(15));
     assert_eq!(a["state"], "completed", "{a}");
     assert_eq!(
         a["achieved"]["bytes_received"],

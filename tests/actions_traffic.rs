@@ -5,8 +5,7 @@
 
 mod common;
 
-use common::{Daemon, call, get, wait_for};
-use serde_json::Value;
+use common::{Daemon, call, metric, open_fds, start_action, wait_ended, wait_for};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -33,51 +32,20 @@ fn daemon(extra: &[&str]) -> (Daemon, tempfile::NamedTempFile) {
     (Daemon::start(&args), f)
 }
 
-fn metric(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    body.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-        let (series, value) = l.rsplit_once(' ')?;
-        let bare = series.split('{').next()?;
-        let all = labels
-            .iter()
-            .all(|(k, v)| series.contains(&format!("{k}=\"{v}\"")));
-        (bare == name && all).then(|| value.parse().ok())?
-    })
-}
-
-fn scrape(d: &Daemon) -> String {
-    get(&d.metrics_url(), None).2
-}
-
-fn start(d: &Daemon, body: &str) -> String {
-    let (status, a) = call("POST", &d.control_url("/actions/traffic"), body);
-    assert_eq!(status, 201, "{a}");
-    a["id"].as_str().unwrap().to_string()
-}
-
-fn wait_ended(d: &Daemon, id: &str) -> Value {
-    wait_for(Duration::from_secs(30), || {
-        let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
-        (a["state"] != "running").then_some(a)
-    })
-    .expect("the action ends")
-}
-
-fn open_fds(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd"))
-        .unwrap()
-        .count()
-}
-
 #[test]
 fn sends_the_scheduled_count_and_its_series_appear() {
     let (d, _cfg) = daemon(&[]);
-    let id = start(&d, r#"{"rps": 200, "duration": "1s", "target": "echo"}"#);
+    let id = start_action(
+        &d,
+        "traffic",
+        r#"{"rps": 200, "duration": "1s", "target": "echo"}"#,
+    );
     let running = wait_for(Duration::from_secs(2), || {
-        let m = scrape(&d);
+        let m = d.scrape();
         (metric(&m, "jolt_traffic_target_requests_per_second", &[])? == 200.0).then_some(())
     });
     assert!(running.is_some(), "the target rate shows while it runs");
-    let a = wait_ended(&d, &id);
+    let a = wait_ended(&d, &id, Duration::from_secs(30));
     assert_eq!(a["state"], "completed", "{a}");
     let got = &a["achieved"];
     let sent = got["sent"].as_u64().unwrap();
@@ -89,7 +57,7 @@ fn sends_the_scheduled_count_and_its_series_appear() {
     assert!((rps - 200.0).abs() <= 3.0, "{rps}");
     assert!(got["p99_seconds"].as_f64().unwrap() > 0.0);
 
-    let m = scrape(&d);
+    let m = d.scrape();
     let ok = [("target", "echo"), ("code", "200")];
     assert_eq!(
         metric(&m, "jolt_traffic_requests_total", &ok),
@@ -109,11 +77,12 @@ fn sends_the_scheduled_count_and_its_series_appear() {
 #[test]
 fn a_ramp_sends_the_integral_of_the_rate() {
     let (d, _cfg) = daemon(&[]);
-    let id = start(
+    let id = start_action(
         &d,
+        "traffic",
         r#"{"rps": 400, "ramp_from": 0, "duration": "1s", "target": "echo"}"#,
     );
-    let a = wait_ended(&d, &id);
+    let a = wait_ended(&d, &id, Duration::from_secs(30));
     let sent = a["achieved"]["sent"].as_u64().unwrap();
     assert!(
         (197..=203).contains(&sent),
@@ -136,9 +105,13 @@ fn load_shows_in_the_service_and_queues_beyond_its_capacity() {
     };
 
     // Well under capacity: every request takes about the 20 ms service time.
-    let id = start(&d, r#"{"rps": 10, "duration": "1s", "target": "tiny"}"#);
-    let a = wait_ended(&d, &id);
-    let m = scrape(&d);
+    let id = start_action(
+        &d,
+        "traffic",
+        r#"{"rps": 10, "duration": "1s", "target": "tiny"}"#,
+    );
+    let a = wait_ended(&d, &id, Duration::from_secs(30));
+    let m = d.scrape();
     let n = a["achieved"]["sent"].as_f64().unwrap();
     assert_eq!(count(&m), n);
     assert_eq!(under(&m, "0.1"), n, "no queueing at 10 rps");
@@ -146,10 +119,14 @@ fn load_shows_in_the_service_and_queues_beyond_its_capacity() {
     assert_eq!(metric(&m, "jolt_service_requests_total", &ok), Some(n));
 
     // Three times its capacity: requests queue and the latency histogram climbs.
-    let id = start(&d, r#"{"rps": 150, "duration": "1s", "target": "tiny"}"#);
-    let a = wait_ended(&d, &id);
+    let id = start_action(
+        &d,
+        "traffic",
+        r#"{"rps": 150, "duration": "1s", "target": "tiny"}"#,
+    );
+    let a = wait_ended(&d, &id, Duration::from_secs(30));
     assert_eq!(a["state"], "completed", "{a}");
-    let m = scrape(&d);
+    let m = d.scrape();
     let total = count(&m);
     let slow = total - under(&m, "0.25");
     assert!(slow > 0.0, "{slow} of {total} requests took over 250 ms");
@@ -160,7 +137,11 @@ fn load_shows_in_the_service_and_queues_beyond_its_capacity() {
 fn stopping_closes_every_connection() {
     let (d, _cfg) = daemon(&[]);
     let before = open_fds(d.pid());
-    let id = start(&d, r#"{"rps": 500, "duration": "30s", "target": "echo"}"#);
+    let id = start_action(
+        &d,
+        "traffic",
+        r#"{"rps": 500, "duration": "30s", "target": "echo"}"#,
+    );
     wait_for(Duration::from_secs(5), || {
         let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
         (a["achieved"]["sent"].as_u64()? > 0).then_some(())
@@ -177,7 +158,7 @@ fn stopping_closes_every_connection() {
         "fds back to {before}, now {}",
         open_fds(d.pid())
     );
-    let m = scrape(&d);
+    let m = d.scrape();
     assert_eq!(
         metric(&m, "jolt_traffic_target_requests_per_second", &[]),
         Some(0.0)
@@ -267,13 +248,13 @@ fn only_allowlisted_peers_are_reachable() {
     drop(d);
 
     let (d, _cfg) = daemon(&["--allow-target", &addr]);
-    let id = start(&d, &body);
-    let a = wait_ended(&d, &id);
+    let id = start_action(&d, "traffic", &body);
+    let a = wait_ended(&d, &id, Duration::from_secs(30));
     assert_eq!(a["state"], "completed", "{a}");
     let sent = a["achieved"]["sent"].as_u64().unwrap();
     assert!((9..=11).contains(&sent), "{a}");
     assert_eq!(peer.requests.load(Ordering::Relaxed) as u64, sent);
-    let m = scrape(&d);
+    let m = d.scrape();
     let labels = [("target", addr.as_str()), ("code", "204")];
     assert_eq!(
         metric(&m, "jolt_traffic_requests_total", &labels),
@@ -309,7 +290,7 @@ fn bad_inputs_are_refused_and_change_nothing() {
     }
     let (_, list) = call("GET", &d.control_url("/actions"), "");
     assert_eq!(list.as_array().map(Vec::len), Some(0), "{list}");
-    let m = scrape(&d);
+    let m = d.scrape();
     assert_eq!(
         metric(&m, "jolt_traffic_request_duration_seconds_count", &[]),
         Some(0.0)

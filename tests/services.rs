@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Daemon, agent, call, get};
+use common::{Daemon, agent, call, get, metric};
 use std::io::Write;
 use std::time::Duration;
 
@@ -28,27 +28,11 @@ fn start(cfg: &tempfile::NamedTempFile, extra: &[&str]) -> Daemon {
     Daemon::start(&args)
 }
 
-/// The value of the first sample of `name` carrying every `labels` pair.
-fn metric(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    body.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
-        let (series, value) = l.rsplit_once(' ')?;
-        let bare = series.split('{').next()?;
-        let all = labels
-            .iter()
-            .all(|(k, v)| series.contains(&format!("{k}=\"{v}\"")));
-        (bare == name && all).then(|| value.parse().ok())?
-    })
-}
-
-fn scrape(d: &Daemon) -> String {
-    get(&d.metrics_url(), None).2
-}
-
 #[test]
 fn services_answer_and_count_red_metrics() {
     let cfg = config("");
     let d = start(&cfg, &["--baseline-rps", "0"]);
-    let before = scrape(&d);
+    let before = d.scrape();
     assert_eq!(
         metric(
             &before,
@@ -72,7 +56,7 @@ fn services_answer_and_count_red_metrics() {
     assert_eq!(status, 500);
     assert_eq!(body["error"], "internal");
 
-    let after = scrape(&d);
+    let after = d.scrape();
     let ok = [("service", "cart"), ("code", "200")];
     assert_eq!(
         metric(&after, "jolt_service_requests_total", &ok),
@@ -114,7 +98,7 @@ fn the_heartbeat_ticks_every_second() {
     let d = start(&cfg, &["--baseline-rps", "0"]);
     let beat = || {
         metric(
-            &scrape(&d),
+            &d.scrape(),
             "jolt_service_heartbeat_timestamp_seconds",
             &[("service", "cart")],
         )
@@ -135,7 +119,7 @@ fn baseline_traffic_reaches_every_service_and_zero_turns_it_off() {
     let cfg = config("  baseline_rps: 40\n");
     let d = start(&cfg, &[]);
     let seen = common::wait_for(Duration::from_secs(10), || {
-        let m = scrape(&d);
+        let m = d.scrape();
         let count = |s| {
             metric(
                 &m,
@@ -150,7 +134,7 @@ fn baseline_traffic_reaches_every_service_and_zero_turns_it_off() {
     // The flag overrides the file.
     let quiet = start(&cfg, &["--baseline-rps", "0"]);
     std::thread::sleep(Duration::from_millis(500));
-    let m = scrape(&quiet);
+    let m = quiet.scrape();
     let total = |s| {
         metric(
             &m,
@@ -188,7 +172,7 @@ fn unknown_services_and_paths_are_json_404s() {
     assert_eq!(status, 404);
     assert_eq!(body["error"], "not_found");
     // Nothing was counted for the unknown name.
-    assert!(!scrape(&d).contains("service=\"nope\""));
+    assert!(!d.scrape().contains("service=\"nope\""));
 }
 
 #[test]

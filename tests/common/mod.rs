@@ -109,6 +109,11 @@ impl Daemon {
         format!("http://{}/metrics", self.metrics)
     }
 
+    /// A classic-format scrape of `/metrics`.
+    pub fn scrape(&self) -> String {
+        get(&self.metrics_url(), None).2
+    }
+
     /// `http://<services>/<path>`.
     pub fn services_url(&self, path: &str) -> String {
         format!("http://{}{}", self.services, path)
@@ -283,4 +288,40 @@ pub fn start_one_step_run(d: &Daemon, action: &str, duration: &str) -> (String, 
     })
     .expect("the step's action starts");
     (run, id)
+}
+
+/// The value of the first sample of `name` whose labels include all of `labels`, read from a
+/// classic exposition line by line (so `_bucket`, `_sum` and `_count` series can be asked for).
+pub fn metric(body: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    body.lines().filter(|l| !l.starts_with('#')).find_map(|l| {
+        let (series, value) = l.rsplit_once(' ')?;
+        let bare = series.split('{').next()?;
+        let all = labels
+            .iter()
+            .all(|(k, v)| series.contains(&format!("{k}=\"{v}\"")));
+        (bare == name && all).then(|| value.parse().ok())?
+    })
+}
+
+/// Starts an action of `kind` with a JSON `body`, asserts 201 and returns its id.
+pub fn start_action(d: &Daemon, kind: &str, body: &str) -> String {
+    let (status, a) = call("POST", &d.control_url(&format!("/actions/{kind}")), body);
+    assert_eq!(status, 201, "{a}");
+    a["id"].as_str().unwrap().to_string()
+}
+
+/// Waits up to `timeout` for an action to leave `running`; returns its final object.
+pub fn wait_ended(d: &Daemon, id: &str, timeout: Duration) -> serde_json::Value {
+    wait_for(timeout, || {
+        let (_, a) = call("GET", &d.control_url(&format!("/actions/{id}")), "");
+        (a["state"] != "running").then_some(a)
+    })
+    .expect("the action ends")
+}
+
+/// Open file descriptors of a process (sockets included).
+pub fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .unwrap()
+        .count()
 }
