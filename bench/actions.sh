@@ -20,10 +20,8 @@ for tool in curl jq python3 stress-ng; do
   command -v "$tool" >/dev/null || { echo "bench/actions.sh: $tool is required" >&2; exit 1; }
 done
 
-cargo build --release --quiet
-JOLT=${CARGO_TARGET_DIR:-target}/release/jolt
+source "$(dirname "$0")/lib.sh"
 WORK=$(mktemp -d)
-JOLT_PID=
 BG_PID=
 cleanup() {
   [ -n "$BG_PID" ] && kill "$BG_PID" 2>/dev/null || true
@@ -32,14 +30,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$JOLT" --metrics-listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --services-listen 127.0.0.1:0 \
-  --log-format json --state-dir "$WORK/state" 2>"$WORK/jolt.log" &
-JOLT_PID=$!
-for _ in $(seq 100); do
-  [ "$(grep -c '"listener"' "$WORK/jolt.log" || true)" -ge 3 ] && break
-  sleep 0.05
-done
-addr() { jq -r "select(.listener == \"$1\") | .addr" "$WORK/jolt.log" | head -1; }
+start_jolt "$WORK"
+addr() { jolt_addr "$1"; }
 CONTROL=http://$(addr control)
 METRICS=http://$(addr metrics)/metrics
 

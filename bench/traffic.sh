@@ -16,25 +16,16 @@ for tool in curl jq wrk; do
   command -v "$tool" >/dev/null || { echo "bench/traffic.sh: $tool is required" >&2; exit 1; }
 done
 
-cargo build --release --quiet
-jolt_bin=${CARGO_TARGET_DIR:-target}/release/jolt
+source "$(dirname "$0")/lib.sh"
 work=$(mktemp -d)
-jolt_pid=
 cleanup() {
-  [ -n "$jolt_pid" ] && kill "$jolt_pid" 2>/dev/null && wait "$jolt_pid" 2>/dev/null || true
+  [ -n "$JOLT_PID" ] && kill "$JOLT_PID" 2>/dev/null && wait "$JOLT_PID" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-"$jolt_bin" --metrics-listen 127.0.0.1:0 --control-listen 127.0.0.1:0 \
-  --services-listen 127.0.0.1:0 --baseline-rps 0 --log-format json --log-level warn,jolt::server=info \
-  --state-dir "$work/state" 2>"$work/jolt.log" &
-jolt_pid=$!
-for _ in $(seq 100); do
-  [ "$(grep -c '"listener"' "$work/jolt.log" || true)" -ge 3 ] && break
-  sleep 0.05
-done
-addr() { jq -r "select(.listener == \"$1\") | .addr" "$work/jolt.log" | head -1; }
+start_jolt "$work" --baseline-rps 0 --log-level warn,jolt::server=info
+addr() { jolt_addr "$1"; }
 control=http://$(addr control)
 echo_url=http://$(addr services)/echo
 
