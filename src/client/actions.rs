@@ -1,6 +1,6 @@
 //! `jolt action KIND --name value…`, `jolt actions`, `jolt stop ID|--all`.
 
-use super::table::{cell, render};
+use super::table::{cell, render, rows};
 use super::{Client, ClientArgs};
 use anyhow::bail;
 use clap::Args;
@@ -134,27 +134,21 @@ fn params_line(params: &Value) -> String {
 
 /// The table `jolt actions` prints.
 fn actions_table(list: &Value) -> String {
-    let rows: Vec<Vec<String>> = list
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|a| {
-            let progress = a["progress"]
-                .as_f64()
-                .map_or("-".into(), |p| format!("{:.0}%", p * 100.0));
-            vec![
-                cell(&a["id"]),
-                cell(&a["kind"]),
-                cell(&a["state"]),
-                progress,
-                cell(&a["achieved"]),
-                cell(&a["started_at"]),
-                cell(&a["run"]),
-                cell(&a["error"]),
-            ]
-        })
-        .collect();
+    let rows = rows(list, |a| {
+        let progress = a["progress"]
+            .as_f64()
+            .map_or("-".into(), |p| format!("{:.0}%", p * 100.0));
+        vec![
+            cell(&a["id"]),
+            cell(&a["kind"]),
+            cell(&a["state"]),
+            progress,
+            cell(&a["achieved"]),
+            cell(&a["started_at"]),
+            cell(&a["run"]),
+            cell(&a["error"]),
+        ]
+    });
     if rows.is_empty() {
         return "no actions\n".into();
     }

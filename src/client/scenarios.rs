@@ -5,7 +5,7 @@
 //! terminal (or in a log when stderr is not a terminal and the bar is hidden). Ctrl-C asks
 //! whether to stop the run rather than leaving it running unseen.
 
-use super::table::{cell, render};
+use super::table::{cell, print_list, render};
 use super::{Client, ClientArgs};
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -125,16 +125,11 @@ pub struct RunIdCmd {
 /// Lists scenarios as a table.
 pub fn scenarios(cmd: &ScenariosCmd) -> anyhow::Result<()> {
     let list = Client::new(&cmd.conn)?.get("/scenarios")?;
-    if cmd.json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = list
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|s| {
+    print_list(
+        &list,
+        cmd.json,
+        &["NAME", "TITLE", "LENGTH", "STEPS", "SOURCE"],
+        |s| {
             vec![
                 cell(&s["name"]),
                 cell(&s["title"]),
@@ -147,13 +142,8 @@ pub fn scenarios(cmd: &ScenariosCmd) -> anyhow::Result<()> {
                 }
                 .into(),
             ]
-        })
-        .collect();
-    print!(
-        "{}",
-        render(&["NAME", "TITLE", "LENGTH", "STEPS", "SOURCE"], &rows)
-    );
-    Ok(())
+        },
+    )
 }
 
 /// Runs `jolt scenario …`.
@@ -239,16 +229,19 @@ fn put(cmd: &PutCmd) -> anyhow::Result<()> {
 /// Lists runs as a table.
 pub fn runs(cmd: &RunsCmd) -> anyhow::Result<()> {
     let list = Client::new(&cmd.conn)?.get("/runs")?;
-    if cmd.json {
-        println!("{}", serde_json::to_string_pretty(&list)?);
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = list
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default()
-        .iter()
-        .map(|r| {
+    print_list(
+        &list,
+        cmd.json,
+        &[
+            "ID",
+            "SCENARIO",
+            "STATE",
+            "PROGRESS",
+            "TIMELINE",
+            "SPEED",
+            "CURRENT STEP",
+        ],
+        |r| {
             vec![
                 cell(&r["id"]),
                 cell(&r["scenario"]),
@@ -262,24 +255,8 @@ pub fn runs(cmd: &RunsCmd) -> anyhow::Result<()> {
                 cell(&r["speed"]),
                 r["current_step"]["note"].as_str().unwrap_or("-").into(),
             ]
-        })
-        .collect();
-    print!(
-        "{}",
-        render(
-            &[
-                "ID",
-                "SCENARIO",
-                "STATE",
-                "PROGRESS",
-                "TIMELINE",
-                "SPEED",
-                "CURRENT STEP"
-            ],
-            &rows
-        )
-    );
-    Ok(())
+        },
+    )
 }
 
 /// Runs `jolt run pause|resume|stop ID`.

@@ -22,6 +22,34 @@ pub fn render(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// One row per element of a JSON array (a non-array lists nothing).
+pub fn rows(
+    list: &serde_json::Value,
+    row: impl Fn(&serde_json::Value) -> Vec<String>,
+) -> Vec<Vec<String>> {
+    list.as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(row)
+        .collect()
+}
+
+/// Prints a list the API returned: pretty JSON with `--json`, else a table of `row`s.
+pub fn print_list(
+    list: &serde_json::Value,
+    json: bool,
+    header: &[&str],
+    row: impl Fn(&serde_json::Value) -> Vec<String>,
+) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(list)?);
+    } else {
+        print!("{}", render(header, &rows(list, row)));
+    }
+    Ok(())
+}
+
 /// A JSON value as a table cell: strings bare, null as `-`, the rest as compact JSON.
 pub fn cell(v: &serde_json::Value) -> String {
     match v {
