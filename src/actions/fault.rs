@@ -1,7 +1,7 @@
 //! `fault`: extra latency, errors, downtime or a capacity change in one simulated service,
 //! healed when it ends, is stopped or its run is paused (and re-applied on resume).
 
-use super::{Env, RunCtx};
+use super::{Env, RunCtx, check_timing};
 use crate::api::ApiError;
 use crate::services::Fault;
 use crate::units::HumanDuration;
@@ -86,12 +86,7 @@ impl FaultParams {
                 "error_rate must be between 0 and 1",
             ));
         }
-        if self.duration.0.is_zero() {
-            return Err(ApiError::unprocessable(
-                "duration",
-                "duration must be longer than 0s",
-            ));
-        }
+        check_timing(self.duration, None)?;
         if self.latency.0.is_zero() && self.error_rate == 0.0 && !self.down && self.capacity == 1.0
         {
             return Err(ApiError::Unprocessable {

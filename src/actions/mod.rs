@@ -26,4 +26,4 @@ pub use engine::{Engine, Env};
 pub use entry::{ActionView, State};
 pub use kind::Kind;
 pub use metrics::{ActionMetrics, FGauge, LATENCY_BUCKETS};
-pub use params::{Params, Source};
+pub use params::{Params, Source, check_timing};

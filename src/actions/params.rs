@@ -4,7 +4,7 @@
 use super::engine::Env;
 use super::{Kind, RunCtx, cpu, disk, fault, memory, network, traffic};
 use crate::api::ApiError;
-use crate::units::OUT_OF_RANGE;
+use crate::units::{HumanDuration, OUT_OF_RANGE};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
@@ -105,6 +105,24 @@ impl Params {
             Params::Fault(p) => fault::run(p, ctx).await,
         }
     }
+}
+
+/// The timing rules every timed kind shares: a duration longer than zero, and a ramp (where
+/// the kind has one) that fits inside it.
+pub fn check_timing(duration: HumanDuration, ramp: Option<HumanDuration>) -> Result<(), ApiError> {
+    if duration.0.is_zero() {
+        return Err(ApiError::unprocessable(
+            "duration",
+            "duration must be longer than 0s",
+        ));
+    }
+    if ramp.is_some_and(|r| r > duration) {
+        return Err(ApiError::unprocessable(
+            "ramp",
+            "ramp must not be longer than duration",
+        ));
+    }
+    Ok(())
 }
 
 /// Decodes one kind's params from JSON, form or query text.

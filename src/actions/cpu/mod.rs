@@ -6,7 +6,7 @@ mod workers;
 
 pub use workers::THREAD_PREFIX;
 
-use super::{Env, RunCtx};
+use super::{Env, RunCtx, check_timing};
 use crate::api::ApiError;
 use crate::units::HumanDuration;
 use control::{Controller, Sampler};
@@ -80,18 +80,7 @@ impl CpuParams {
         if self.cores == 0 {
             self.cores = n;
         }
-        if self.duration.0.is_zero() {
-            return Err(ApiError::unprocessable(
-                "duration",
-                "duration must be longer than 0s",
-            ));
-        }
-        if self.ramp > self.duration {
-            return Err(ApiError::unprocessable(
-                "ramp",
-                "ramp must not be longer than duration",
-            ));
-        }
+        check_timing(self.duration, Some(self.ramp))?;
         Ok(())
     }
 

@@ -11,7 +11,7 @@ pub mod worker;
 
 pub use child::SUBCOMMAND;
 
-use super::{Env, RunCtx};
+use super::{Env, RunCtx, check_timing};
 use crate::api::ApiError;
 use crate::units::{HumanDuration, SizeSpec};
 use budget::Budget;
@@ -49,18 +49,7 @@ impl MemoryParams {
     /// Range and safety checks; resolves `size` to bytes and refuses (422, with the figures)
     /// what would push available memory below the reserve.
     pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
-        if self.duration.0.is_zero() {
-            return Err(ApiError::unprocessable(
-                "duration",
-                "duration must be longer than 0s",
-            ));
-        }
-        if self.ramp > self.duration {
-            return Err(ApiError::unprocessable(
-                "ramp",
-                "ramp must not be longer than duration",
-            ));
-        }
+        check_timing(self.duration, Some(self.ramp))?;
         let budget = Budget::read(env)
             .map_err(|e| ApiError::Internal(format!("cannot read available memory: {e:#}")))?;
         let size = self.size.resolve(budget.total);

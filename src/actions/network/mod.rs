@@ -5,7 +5,7 @@
 mod sender;
 mod sink;
 
-use super::{Env, RunCtx};
+use super::{Env, RunCtx, check_timing};
 use crate::api::ApiError;
 use crate::units::HumanDuration;
 use serde::{Deserialize, Serialize};
@@ -84,12 +84,7 @@ impl NetworkParams {
                 ));
             }
         }
-        if self.duration.0.is_zero() {
-            return Err(ApiError::unprocessable(
-                "duration",
-                "duration must be longer than 0s",
-            ));
-        }
+        check_timing(self.duration, None)?;
         Ok(())
     }
 

@@ -13,7 +13,7 @@ mod stats;
 mod target;
 mod worker;
 
-use super::{Env, RunCtx};
+use super::{Env, RunCtx, check_timing};
 use crate::api::ApiError;
 use crate::units::HumanDuration;
 use serde::{Deserialize, Serialize};
@@ -80,12 +80,7 @@ impl TrafficParams {
                 format!("ramp_from must be between 0 and {MAX_RPS}"),
             ));
         }
-        if self.duration.0.is_zero() {
-            return Err(ApiError::unprocessable(
-                "duration",
-                "duration must be longer than 0s",
-            ));
-        }
+        check_timing(self.duration, None)?;
         if !(1..=MAX_IN_FLIGHT).contains(&self.max_in_flight) {
             return Err(ApiError::unprocessable(
                 "max_in_flight",
