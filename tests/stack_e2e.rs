@@ -8,12 +8,18 @@
 mod common;
 mod stack;
 
-use common::{Daemon, agent};
+use common::{Daemon, agent, poll_every};
 use serde_json::{Value, json};
 use stack::*;
 use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// Prometheus and Alertmanager move in steps of a second or more; polling them faster only
+/// adds load to the machine whose CPU alert is being measured.
+fn wait_for_stack<T>(timeout: Duration, f: impl FnMut() -> Option<T>) -> Option<T> {
+    poll_every(Duration::from_millis(250), timeout, f)
+}
 
 /// Scrape and evaluation interval of the shipped prometheus.yml (checked below).
 const INTERVAL: Duration = Duration::from_secs(1);
@@ -139,7 +145,7 @@ impl Stack {
             (format!("{}/-/ready", stack.prom_url), "prometheus"),
             (format!("{}/-/ready", stack.am_url), "alertmanager"),
         ] {
-            let ready = wait_for(Duration::from_secs(30), || {
+            let ready = wait_for_stack(Duration::from_secs(30), || {
                 agent().get(&url).call().ok().filter(|r| r.status() == 200)
             });
             if ready.is_none() {
@@ -149,7 +155,7 @@ impl Stack {
             }
         }
         // Prometheus scrapes jolt and knows the Alertmanager.
-        let up = wait_for(Duration::from_secs(20), || {
+        let up = wait_for_stack(Duration::from_secs(20), || {
             let v = stack.query(&format!(
                 "up{{job=\"jolt\",instance=\"{}\"}} == 1",
                 stack.instance
@@ -350,7 +356,7 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
     stack.assert_running(&id);
     // The 5 s rate window fills, then `for`, plus a scrape and an evaluation each side.
     let fire_bound = CPU_WINDOW + alert_for("HostHighCpu") + 2 * INTERVAL * 2 + MARGIN;
-    let fired = wait_for(fire_bound, || {
+    let fired = wait_for_stack(fire_bound, || {
         stack
             .firing("HostHighCpu")
             .into_iter()
@@ -375,7 +381,7 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
         "docs/runbooks.md#hosthighcpu"
     );
     let slack_bound = group_wait + 2 * INTERVAL + MARGIN;
-    let msg = wait_for(slack_bound, || {
+    let msg = wait_for_stack(slack_bound, || {
         stack.slack_about("HostHighCpu", "[FIRING").pop()
     })
     .unwrap_or_else(|| panic!("no Slack message for HostHighCpu{}", stack.logs()));
@@ -390,7 +396,7 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
     let t1 = Instant::now();
     // The rate window drains, an evaluation resolves, Alertmanager flushes the group.
     let resolve_bound = CPU_WINDOW + 2 * INTERVAL + group_interval + MARGIN;
-    let resolved = wait_for(resolve_bound, || {
+    let resolved = wait_for_stack(resolve_bound, || {
         stack.slack_about("HostHighCpu", "[RESOLVED]").pop()
     })
     .unwrap_or_else(|| {
@@ -409,7 +415,7 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
     assert!(stack.firing("HostHighCpu").is_empty());
 
     // jolt's own webhook got both notifications too.
-    let got = wait_for(Duration::from_secs(10), || {
+    let got = wait_for_stack(Duration::from_secs(10), || {
         let f = stack.jolt_metric(
             "jolt_alert_notifications_total",
             &[("alertname", "HostHighCpu"), ("status", "firing")],
@@ -434,7 +440,7 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
     let t0 = Instant::now();
     stack.assert_running(&id);
     let fire_bound = alert_for("ServiceDown") + 2 * INTERVAL * 2 + MARGIN;
-    let fired = wait_for(fire_bound, || {
+    let fired = wait_for_stack(fire_bound, || {
         stack
             .firing("ServiceDown")
             .into_iter()
@@ -452,7 +458,7 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
     assert_eq!(fired["labels"]["instance"], stack.instance.as_str());
     // Only payment is down.
     assert_eq!(stack.firing("ServiceDown").len(), 1);
-    let msg = wait_for(slack_bound, || {
+    let msg = wait_for_stack(slack_bound, || {
         stack.slack_about("ServiceDown", "[FIRING").pop()
     })
     .unwrap_or_else(|| panic!("no Slack message for ServiceDown{}", stack.logs()));
@@ -468,7 +474,7 @@ fn load_raises_alerts_to_slack_and_dashboards_show_it() {
     assert_eq!(stack.delete(&format!("/actions/{id}")), 200);
     let t1 = Instant::now();
     let resolve_bound = 2 * INTERVAL * 2 + group_interval + MARGIN;
-    let resolved = wait_for(resolve_bound, || {
+    let resolved = wait_for_stack(resolve_bound, || {
         stack.slack_about("ServiceDown", "[RESOLVED]").pop()
     })
     .unwrap_or_else(|| panic!("no resolved Slack message for ServiceDown{}", stack.logs()));
@@ -540,7 +546,7 @@ fn check_inhibitions(stack: &Stack) {
         )
     };
     let state = |want: usize| {
-        wait_for(Duration::from_secs(10), || {
+        wait_for_stack(Duration::from_secs(10), || {
             let v = stack.get_json(&format!(
                 "{}/api/v2/alerts?filter=instance%3D%22{inst}%22",
                 stack.am_url
@@ -578,7 +584,7 @@ fn check_inhibitions(stack: &Stack) {
         "{}",
         r.body_mut().read_to_string().unwrap()
     );
-    let all = wait_for(Duration::from_secs(10), || {
+    let all = wait_for_stack(Duration::from_secs(10), || {
         let m = state(8);
         let others_suppressed = m
             .iter()

@@ -199,7 +199,16 @@ pub fn call(method: &str, url: &str, body: &str) -> (u16, serde_json::Value) {
 }
 
 /// Polls `f` every 20 ms until it returns `Some` or `timeout` passes.
-pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
+pub fn wait_for<T>(timeout: Duration, f: impl FnMut() -> Option<T>) -> Option<T> {
+    poll_every(Duration::from_millis(20), timeout, f)
+}
+
+/// Polls `f` every `period` until it returns `Some` or `timeout` passes.
+pub fn poll_every<T>(
+    period: Duration,
+    timeout: Duration,
+    mut f: impl FnMut() -> Option<T>,
+) -> Option<T> {
     let deadline = Instant::now() + timeout;
     loop {
         if let Some(v) = f() {
@@ -208,7 +217,7 @@ pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Optio
         if Instant::now() >= deadline {
             return None;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(period);
     }
 }
 

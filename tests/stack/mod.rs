@@ -247,20 +247,6 @@ impl Drop for Proc {
     }
 }
 
-/// Polls `f` every 250 ms until it returns `Some` or `timeout` passes.
-pub fn wait_for<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return Some(v);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-}
-
 /// A tiny Slack stand-in: accepts `POST`s on loopback, answers 200 `ok` like Slack's incoming
 /// webhooks, and keeps every JSON body with the time it arrived.
 pub struct FakeSlack {
