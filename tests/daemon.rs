@@ -110,3 +110,39 @@ fn non_loopback_control_needs_a_token() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--control-insecure"));
 }
+
+#[test]
+fn the_open_files_soft_limit_is_raised_to_the_hard_one() {
+    // Start through a shell that lowers the soft limit, then execs jolt in place.
+    let state = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", "ulimit -Sn 256 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_jolt"))
+        .args([
+            "--metrics-listen",
+            "127.0.0.1:0",
+            "--control-listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--services-listen", "127.0.0.1:0", "--state-dir"])
+        .arg(state.path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let limits = |pid: u32| {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/limits")).ok()?;
+        let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+        let mut nums = line.split_whitespace().skip(3);
+        Some((nums.next()?.to_string(), nums.next()?.to_string()))
+    };
+    let raised = common::wait_for(Duration::from_secs(10), || {
+        limits(child.id()).filter(|(soft, hard)| soft == hard && soft != "256")
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        raised.is_some(),
+        "soft limit not raised: {:?}",
+        limits(child.id())
+    );
+}
