@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Daemon, call, cpu_seconds, get, parse_classic, thread_names, wait_for};
+use common::{Daemon, call, cpu_seconds, get, parse_classic, stop_action, thread_names, wait_for};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -63,9 +63,7 @@ fn host_mode_reaches_the_target_and_stop_ends_the_workers() {
     assert!(progress > 0.0 && progress < 0.5, "{a}");
 
     let t = Instant::now();
-    let (status, a) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(a["state"], "stopped");
+    stop_action(&d, &id);
     assert!(
         t.elapsed() < Duration::from_millis(500),
         "{:?}",

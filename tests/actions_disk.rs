@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Daemon, call, get, thread_names, wait_ended, wait_for};
+use common::{Daemon, call, get, stop_action, thread_names, wait_ended, wait_for};
 use serde_json::Value;
 use std::path::Path;
 use std::time::Duration;
@@ -77,9 +77,7 @@ fn stop_ends_the_thread_and_removes_the_scratch_dir() {
     .expect("a scratch dir while running");
     assert_eq!(dirs, vec![format!("{}-{id}", d.pid())]);
     assert_eq!(disk_threads(d.pid()), 1);
-    let (status, a) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(a["state"], "stopped");
+    stop_action(&d, &id);
     assert!(scratch_entries(d.state_dir.path()).is_empty());
     assert_eq!(disk_threads(d.pid()), 0);
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Daemon, call, get, metric, start_action, wait_for};
+use common::{Daemon, call, get, metric, start_action, stop_action, wait_for};
 use serde_json::Value;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -94,9 +94,7 @@ fn stopping_a_fault_heals_at_once() {
         r#"{"service": "cart", "down": true, "duration": "60s"}"#,
     );
     assert_eq!(status_of(&d, "/svc/cart"), 503);
-    let (status, a) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(a["state"], "stopped");
+    stop_action(&d, &id);
     assert_eq!(cart(&d, "jolt_service_up"), 1.0);
     assert_eq!(status_of(&d, "/svc/cart"), 200);
 }

@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Daemon, call, children_matching, cpu_seconds, get, start_action, wait_for};
+use common::{
+    Daemon, call, children_matching, cpu_seconds, get, start_action, stop_action, wait_for,
+};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
@@ -61,9 +63,7 @@ fn holds_resident_memory_in_a_worker_and_releases_it_on_stop() {
     assert!(used <= 0.02, "the worker burns CPU while holding: {used} s");
 
     let t = Instant::now();
-    let (status, a) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(a["state"], "stopped");
+    stop_action(&d, &id);
     assert!(
         t.elapsed() < Duration::from_millis(500),
         "{:?}",

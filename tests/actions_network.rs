@@ -4,7 +4,9 @@
 
 mod common;
 
-use common::{Daemon, call, get, metric, open_fds, start_action, wait_ended, wait_for};
+use common::{
+    Daemon, call, get, metric, open_fds, start_action, stop_action, wait_ended, wait_for,
+};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -68,9 +70,7 @@ fn stopping_closes_the_sockets() {
             (open_fds(d.pid()) > fds).then_some(())
         });
         assert!(opened.is_some(), "{protocol}: the sink and sender are open");
-        let (status, a) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
-        assert_eq!(status, 200, "{a}");
-        assert_eq!(a["state"], "stopped");
+        stop_action(&d, &id);
         let closed = wait_for(Duration::from_secs(5), || {
             (open_fds(d.pid()) <= fds).then_some(())
         });

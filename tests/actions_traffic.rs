@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Daemon, call, metric, open_fds, start_action, wait_ended, wait_for};
+use common::{Daemon, call, metric, open_fds, start_action, stop_action, wait_ended, wait_for};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -147,9 +147,7 @@ fn stopping_closes_every_connection() {
         (a["achieved"]["sent"].as_u64()? > 0).then_some(())
     })
     .expect("requests go out");
-    let (status, a) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
-    assert_eq!(status, 200, "{a}");
-    assert_eq!(a["state"], "stopped");
+    stop_action(&d, &id);
     let settled = wait_for(Duration::from_secs(5), || {
         (open_fds(d.pid()) <= before).then_some(())
     });

@@ -319,6 +319,14 @@ pub fn start_action(d: &Daemon, kind: &str, body: &str) -> String {
     a["id"].as_str().unwrap().to_string()
 }
 
+/// Stops an action with `DELETE /actions/{id}`, asserts 200 and `stopped`, returns the object.
+pub fn stop_action(d: &Daemon, id: &str) -> serde_json::Value {
+    let (status, a) = call("DELETE", &d.control_url(&format!("/actions/{id}")), "");
+    assert_eq!(status, 200, "{a}");
+    assert_eq!(a["state"], "stopped");
+    a
+}
+
 /// Waits up to `timeout` for an action to leave `running`; returns its final object.
 pub fn wait_ended(d: &Daemon, id: &str, timeout: Duration) -> serde_json::Value {
     wait_for(timeout, || {
