@@ -4,7 +4,6 @@
 //! Every section lives in a plain serde struct with `deny_unknown_fields`, so a typo in a
 //! config file is an error that names the key rather than a silently ignored setting.
 
-use crate::units::HumanDuration;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
@@ -158,11 +157,6 @@ pub fn set<T>(slot: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *slot = v;
     }
-}
-
-/// Parses a duration flag value (`"2s"`, `"1.5"`).
-pub fn parse_duration(text: &str) -> Result<HumanDuration, String> {
-    HumanDuration::parse(text)
 }
 
 #[cfg(test)]

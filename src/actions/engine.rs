@@ -323,25 +323,6 @@ impl Engine {
         let _ = rx.wait_for(|d| *d).await;
         Ok(entry.view())
     }
-
-    /// Ids of the active actions of a run.
-    pub fn active_of_run(&self, run: &str) -> Vec<String> {
-        let reg = self.registry.lock().expect("registry poisoned");
-        reg.active
-            .iter()
-            .filter(|e| e.run.as_deref() == Some(run))
-            .map(|e| e.id.clone())
-            .collect()
-    }
-
-    /// Number of active actions.
-    pub fn active_count(&self) -> usize {
-        self.registry
-            .lock()
-            .expect("registry poisoned")
-            .active
-            .len()
-    }
 }
 
 async fn wait_done(entry: &Entry) {
