@@ -148,7 +148,7 @@ fn sigterm_mid_action_leaves_no_scratch_dir() {
         (!scratch_entries(d.state_dir.path()).is_empty()).then_some(())
     })
     .expect("a scratch dir while running");
-    let exit = d.terminate(Duration::from_secs(3)).expect("exits");
+    let exit = d.terminate(Duration::from_secs(15)).expect("exits");
     assert!(exit.success(), "{exit:?}");
     assert!(scratch_entries(d.state_dir.path()).is_empty());
 }

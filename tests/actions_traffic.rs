@@ -40,7 +40,7 @@ fn sends_the_scheduled_count_and_its_series_appear() {
         "traffic",
         r#"{"rps": 200, "duration": "1s", "target": "echo"}"#,
     );
-    let running = wait_for(Duration::from_secs(2), || {
+    let running = wait_for(Duration::from_secs(10), || {
         let m = d.scrape();
         (metric(&m, "jolt_traffic_target_requests_per_second", &[])? == 200.0).then_some(())
     });

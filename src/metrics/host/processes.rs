@@ -314,23 +314,36 @@ mod tests {
 
     #[test]
     fn measures_a_busy_process_on_this_host() {
-        let s = ProcessSampler::new(crate::metrics::host::HostConfig::default().paths(), 3);
+        // Every process is ranked (N far above the process count), so this one is listed however
+        // busy the rest of the machine is; it spins for 100 ms of its *own* CPU time (several
+        // clock ticks), so its measured usage is above zero, whatever the wall time it took.
+        let s = ProcessSampler::new(crate::metrics::host::HostConfig::default().paths(), 100_000);
         s.sample().unwrap();
-        let stop = Instant::now() + Duration::from_millis(300);
-        while Instant::now() < stop {
-            std::hint::black_box(0u64.wrapping_add(1));
+        let me = std::process::id() as i32;
+        let cpu = || {
+            procfs::process::Process::myself()
+                .unwrap()
+                .stat()
+                .unwrap()
+                .utime
+        };
+        let start = cpu();
+        let ticks = procfs::ticks_per_second() / 10;
+        while cpu() < start + ticks {
+            for _ in 0..100_000 {
+                std::hint::black_box(0u64.wrapping_add(1));
+            }
         }
         s.sample().unwrap();
         let snap = s.snapshot();
-        assert_eq!(snap.top_cpu.len(), 3);
+        assert!(snap.top_cpu.len() > 1);
         assert!(snap.top_cpu.windows(2).all(|w| w[0].value >= w[1].value));
-        let me = std::process::id() as i32;
         let mine = snap
             .top_cpu
             .iter()
             .find(|r| r.pid == me)
-            .expect("the spinning test is top 3");
-        assert!(mine.value > 0.3, "{mine:?}");
+            .expect("every process is ranked");
+        assert!(mine.value > 0.0, "{mine:?}");
     }
 
     #[test]
