@@ -280,3 +280,54 @@ fn alertmanager_notifications_become_events_and_counts() {
     assert_eq!(alerts.count(), 2, "{after}");
     assert_eq!(notification_count(&d, "firing"), 1.0);
 }
+
+/// An alert name holding `" # "` (the classic encoder's exemplar separator), braces and an
+/// escaped quote still yields one whole sample in both formats, and promtool accepts the
+/// classic one.
+#[test]
+fn an_alertname_with_a_hash_survives_both_encoders() {
+    let d = Daemon::start(&[]);
+    let odd = r#"Disk # 1 {"full"}"#;
+    let mut n = notification();
+    n["alerts"][0]["labels"]["alertname"] = json!(odd);
+    let r = post_json(&d.control_url("/alerts"), &n.to_string());
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let escaped = r#"alertname="Disk # 1 {\"full\"}""#;
+    let (_, _, classic) = common::get(&d.metrics_url(), None);
+    let line = classic
+        .lines()
+        .find(|l| l.contains(escaped))
+        .unwrap_or_else(|| panic!("no sample for {odd}:\n{classic}"));
+    assert!(line.ends_with(" 1"), "{line}");
+    let (_, _, om) = common::get(
+        &d.metrics_url(),
+        Some("application/openmetrics-text; version=1.0.0"),
+    );
+    assert!(
+        om.lines().any(|l| l.contains(escaped) && l.ends_with(" 1")),
+        "{om}"
+    );
+
+    let mut check = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool (scripts/test installs it)");
+    use std::io::Write;
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(classic.as_bytes())
+        .unwrap();
+    let out = check.wait_with_output().unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !said.contains("error") && !said.contains("jolt_alert_notifications"),
+        "promtool: {said}"
+    );
+}

@@ -55,12 +55,37 @@ pub fn from_openmetrics(om: &str) -> String {
         {
             continue;
         }
-        // Exemplars (` # {...}`) are OpenMetrics-only.
-        let sample = line.split_once(" # ").map_or(line, |(s, _)| s);
+        // Exemplars (` # {...}`) are OpenMetrics-only. They follow the value, so the search
+        // starts after the label set: a label value may itself hold " # " (an alert name sent
+        // to POST /alerts, a process name).
+        let after_labels = labels_end(line);
+        let sample = line[after_labels..]
+            .find(" # ")
+            .map_or(line, |at| &line[..after_labels + at]);
         out.push_str(sample);
         out.push('\n');
     }
     out
+}
+
+/// Byte offset just past a sample line's label set (`}`), or 0 when it has none. Label values
+/// are quoted with `\"` and `\\` escapes, so braces and `#` inside them are skipped.
+fn labels_end(line: &str) -> usize {
+    let Some(open) = line.find('{') else { return 0 };
+    if line[..open].contains(' ') {
+        return 0; // the brace is in the value or an exemplar, not a label set
+    }
+    let (mut quoted, mut escaped) = (false, false);
+    for (i, b) in line.bytes().enumerate().skip(open + 1) {
+        match (quoted, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (_, false, b'"') => quoted = !quoted,
+            (false, _, b'}') => return i + 1,
+            _ => {}
+        }
+    }
+    line.len()
 }
 
 #[cfg(test)]
@@ -91,5 +116,17 @@ mod tests {
         let c = from_openmetrics(om);
         assert!(c.contains("# TYPE u untyped\n"));
         assert!(c.contains("# TYPE b_info gauge\n"));
+    }
+
+    #[test]
+    fn a_label_value_with_a_hash_keeps_its_sample_and_exemplars_still_go() {
+        let om = "# HELP e E.\n# TYPE e counter\ne_total{alertname=\"a # b\",x=\"q\\\" # }\"} 3 # {trace=\"1\"} 1.0\n# EOF\n";
+        let c = from_openmetrics(om);
+        assert!(
+            c.contains("e_total{alertname=\"a # b\",x=\"q\\\" # }\"} 3\n"),
+            "{c}"
+        );
+        let plain = "# HELP h H.\n# TYPE h histogram\nh_bucket{le=\"1\"} 2 # {id=\"x\"} 0.5\nh_count 2\n# EOF\n";
+        assert!(from_openmetrics(plain).contains("h_bucket{le=\"1\"} 2\nh_count 2\n"));
     }
 }
