@@ -25,6 +25,13 @@ pub struct ControlConfig {
     pub rate_limit: f64,
     /// Requests a client may send at once before the rate applies (token bucket size).
     pub rate_burst: u32,
+    /// Web page origins (`http://localhost:3000`) that may call the API from a browser and get
+    /// CORS answers: Grafana's, for its buttons. Every other origin is refused.
+    pub allow_origin: Vec<String>,
+    /// Host names jolt answers to besides IP literals and `localhost` (DNS-rebinding
+    /// protection): the names other hosts use to reach it, e.g. `jolt` in compose. A leading
+    /// `.` allows every name under a domain.
+    pub allowed_host: Vec<String>,
 }
 
 impl Default for ControlConfig {
@@ -36,6 +43,8 @@ impl Default for ControlConfig {
             body_limit: SizeSpec::Bytes(64 * 1024),
             rate_limit: 50.0,
             rate_burst: 100,
+            allow_origin: Vec::new(),
+            allowed_host: Vec::new(),
         }
     }
 }
@@ -83,6 +92,8 @@ impl ControlConfig {
         if self.rate_burst == 0 {
             bail!("control.rate_burst: must be at least 1");
         }
+        super::browser::BrowserPolicy::new(&self.allow_origin, &self.allowed_host)
+            .map_err(anyhow::Error::msg)?;
         Ok(())
     }
 }
@@ -113,6 +124,25 @@ pub struct ControlArgs {
     /// Control requests a client may burst before the rate applies [default: 100]
     #[arg(long, env = "JOLT_CONTROL_RATE_BURST", value_name = "N")]
     pub control_rate_burst: Option<u32>,
+    /// Web page origin allowed to call the control API from a browser (CORS), e.g. Grafana's
+    /// http://localhost:3000; repeat or separate with commas [default: none]
+    #[arg(
+        long,
+        env = "JOLT_CONTROL_ALLOW_ORIGIN",
+        value_name = "ORIGIN",
+        value_delimiter = ','
+    )]
+    pub control_allow_origin: Vec<String>,
+    /// Host name the control API answers to besides IP addresses and localhost (DNS-rebinding
+    /// protection), e.g. jolt in compose; .example.org allows its subdomains; repeat or
+    /// separate with commas [default: none]
+    #[arg(
+        long,
+        env = "JOLT_CONTROL_ALLOWED_HOST",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub control_allowed_host: Vec<String>,
 }
 
 impl ControlArgs {
@@ -127,5 +157,11 @@ impl ControlArgs {
         set(&mut cfg.body_limit, self.control_body_limit);
         set(&mut cfg.rate_limit, self.control_rate_limit);
         set(&mut cfg.rate_burst, self.control_rate_burst);
+        if !self.control_allow_origin.is_empty() {
+            cfg.allow_origin = self.control_allow_origin.clone();
+        }
+        if !self.control_allowed_host.is_empty() {
+            cfg.allowed_host = self.control_allowed_host.clone();
+        }
     }
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 /// The JSON body of every error, for the OpenAPI document.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// Machine-readable code: bad_request, unauthorized, not_found, method_not_allowed,
+    /// Machine-readable code: bad_request, unauthorized, forbidden, not_found, method_not_allowed,
     /// conflict, payload_too_large, unprocessable, too_many_requests, internal.
     #[schema(example = "bad_request")]
     pub error: String,
@@ -33,6 +33,9 @@ pub enum ApiError {
     /// 401: missing or wrong bearer token.
     #[error("{0}")]
     Unauthorized(String),
+    /// 403: a browser request from a page or under a host name that is not allowed.
+    #[error("{0}")]
+    Forbidden(String),
     /// 404: unknown path, kind, id or name.
     #[error("{0}")]
     NotFound(String),
@@ -81,6 +84,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => (StatusCode::BAD_REQUEST, "bad_request"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),

@@ -3,6 +3,7 @@
 mod actions;
 mod alerts;
 mod auth;
+mod browser;
 mod config;
 mod error;
 mod events;
@@ -71,10 +72,14 @@ pub fn router(state: ControlState) -> Router {
         .route("/runs/{id}/pause", post(scenarios::pause))
         .route("/runs/{id}/resume", post(scenarios::resume))
         .fallback(|| async { ApiError::NotFound("no such endpoint; GET / lists them".into()) })
-        // Outermost last: errors → JSON, then rate limit, then token, then body size.
+        // Outermost last: browser rules (Host, Origin), CORS (answers preflights, so they need
+        // no token; outside the JSON rewrite so rewritten errors keep their CORS headers),
+        // errors → JSON, then rate limit, then token, then body size.
         .layer(DefaultBodyLimit::max(sec.body_limit))
         .layer(from_fn_with_state(sec.auth, auth::require_token))
         .layer(from_fn_with_state(sec.rate, limits::per_client))
         .layer(from_fn(error::json_errors))
+        .layer(browser::cors(&sec.browser))
+        .layer(from_fn_with_state(sec.browser, browser::guard))
         .with_state(state)
 }

@@ -1,8 +1,9 @@
 //! The control listener's protections, built once from the `control:` config: token,
-//! per-client rate limit, body size limit.
+//! per-client rate limit, body size limit, browser rules.
 
 use super::ControlConfig;
 use super::auth::Auth;
+use super::browser::BrowserPolicy;
 use super::limits::RateLimit;
 use crate::units::SizeSpec;
 use std::net::SocketAddr;
@@ -16,6 +17,8 @@ pub struct Security {
     pub rate: RateLimit,
     /// Largest request body in bytes.
     pub body_limit: usize,
+    /// Host, Origin and CORS rules for browsers.
+    pub browser: BrowserPolicy,
 }
 
 impl Security {
@@ -38,6 +41,8 @@ impl Security {
             auth: Auth::new(token),
             rate: RateLimit::new(cfg.rate_limit, cfg.rate_burst),
             body_limit,
+            browser: BrowserPolicy::new(&cfg.allow_origin, &cfg.allowed_host)
+                .map_err(anyhow::Error::msg)?,
         })
     }
 }
