@@ -189,7 +189,7 @@ pub async fn guard(State(policy): State<BrowserPolicy>, req: Request, next: Next
     match policy.check(req.headers()) {
         Ok(()) => next.run(req).await,
         Err(refusal) => {
-            tracing::debug!(%refusal, path = req.uri().path(), "refused a browser request");
+            tracing::info!(%refusal, method = %req.method(), path = req.uri().path(), "refused a browser request");
             ApiError::Forbidden(refusal.to_string()).into_response()
         }
     }
