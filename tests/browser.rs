@@ -234,7 +234,11 @@ fn allowed_origins_get_cors_and_nothing_else_does() {
         "POST",
         &d.control_url("/actions/cpu"),
         Some(br#"{"percent": 20, "duration": "1s", "cores": 1}"#),
-        &[("Origin", GRAFANA), ("Content-Type", "application/json")],
+        &[
+            ("Origin", GRAFANA),
+            ("Content-Type", "application/json"),
+            ("X-Grafana-Action", "1"),
+        ],
     );
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.header("access-control-allow-origin"), Some(GRAFANA));

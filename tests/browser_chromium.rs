@@ -37,7 +37,7 @@ async function run() {
   } catch (e) { results.nocors = 'error: ' + e; }
   try {
     const r = await fetch(jolt + '/actions/cpu', {method: 'POST',
-      headers: {'Content-Type': 'application/json'},
+      headers: {'Content-Type': 'application/json', 'X-Grafana-Action': '1'},
       body: JSON.stringify({percent: 30, duration: '2s', cores: 1})});
     results.json = {status: r.status, body: await r.json()};
   } catch (e) { results.json = {error: String(e)}; }

@@ -20,7 +20,7 @@ use axum::response::{IntoResponse, Response};
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::cors::{AllowHeaders, AllowOrigin, CorsLayer};
 
 /// Why a browser request was refused; each message says how to allow it.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -196,8 +196,10 @@ pub async fn guard(State(policy): State<BrowserPolicy>, req: Request, next: Next
 }
 
 /// CORS for the allowed origins only: the one matching origin is echoed (never `*`), with
-/// `Vary: Origin`; preflights get the methods and headers the API uses, `Authorization`
-/// included, so a button can carry a token.
+/// `Vary: Origin`; preflights get the methods the API uses and whichever headers the allowed
+/// page asks for: `Authorization` (a button can carry a token), `Content-Type`, and the ones
+/// Grafana adds to its action requests (`X-Grafana-Action`, ...). Mirroring them widens
+/// nothing: only an allowed origin gets an answer at all.
 pub fn cors(policy: &BrowserPolicy) -> CorsLayer {
     let origins: Vec<HeaderValue> = policy
         .origins()
@@ -207,7 +209,7 @@ pub fn cors(policy: &BrowserPolicy) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
         .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .allow_headers(AllowHeaders::mirror_request())
         .expose_headers([header::RETRY_AFTER, header::WWW_AUTHENTICATE])
         .max_age(Duration::from_secs(600))
 }
