@@ -278,8 +278,14 @@ fn a_token_and_cors_work_together() {
         &[
             ("JOLT_CONTROL_TOKEN", "s3cret"),
             ("JOLT_CONTROL_ALLOW_ORIGIN", GRAFANA),
+            ("JOLT_CONTROL_ALLOWED_HOST", "jolt,jolt.example"),
         ],
     );
+    // The host names come from the environment too (the Host check runs before the token).
+    let (status, _) = raw(d.control, "GET", "/healthz", "jolt.example:9478", "");
+    assert_eq!(status, 200);
+    let (status, _) = raw(d.control, "GET", "/healthz", "rebind.example:9478", "");
+    assert_eq!(status, 403);
     // The preflight carries no credentials: it must pass without the token.
     let r = call(
         "OPTIONS",
