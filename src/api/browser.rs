@@ -92,14 +92,15 @@ impl BrowserPolicy {
         &self.origins
     }
 
-    /// Checks one request's headers.
-    pub fn check(&self, headers: &HeaderMap) -> Result<(), Refusal> {
+    /// Checks one request's headers; `authority` is the URI's (HTTP/2 `:authority`), used when
+    /// there is no `Host` header.
+    pub fn check(&self, headers: &HeaderMap, authority: Option<&str>) -> Result<(), Refusal> {
         let text = |name| {
             headers
                 .get(name)
                 .and_then(|v: &HeaderValue| v.to_str().ok())
         };
-        let host = text(header::HOST);
+        let host = text(header::HOST).or(authority);
         if let Some(h) = host {
             self.check_host(h)?;
         }
@@ -186,7 +187,8 @@ fn normalise_origin(raw: &str) -> Result<String, String> {
 
 /// Middleware: 403 JSON unless [`BrowserPolicy::check`] passes.
 pub async fn guard(State(policy): State<BrowserPolicy>, req: Request, next: Next) -> Response {
-    match policy.check(req.headers()) {
+    let authority = req.uri().authority().map(|a| a.as_str());
+    match policy.check(req.headers(), authority) {
         Ok(()) => next.run(req).await,
         Err(refusal) => {
             tracing::info!(%refusal, method = %req.method(), path = req.uri().path(), "refused a browser request");

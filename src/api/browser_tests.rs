@@ -33,13 +33,13 @@ fn scripts_without_origin_pass_on_any_own_name() {
         "jolt",
         "demo.localhost:9478",
     ] {
-        assert_eq!(p.check(&headers(&[("host", host)])), Ok(()), "{host}");
+        assert_eq!(p.check(&headers(&[("host", host)]), None), Ok(()), "{host}");
     }
     // No Host at all (HTTP/1.0 tools) is not a browser.
-    assert_eq!(p.check(&HeaderMap::new()), Ok(()));
+    assert_eq!(p.check(&HeaderMap::new(), None), Ok(()));
     // A user typing the URL: Sec-Fetch-Site none.
     let typed = headers(&[("host", "localhost:9478"), ("sec-fetch-site", "none")]);
-    assert_eq!(p.check(&typed), Ok(()));
+    assert_eq!(p.check(&typed, None), Ok(()));
 }
 
 #[test]
@@ -53,19 +53,19 @@ fn a_rebinding_name_is_refused_whatever_else_is_sent() {
         "127.0.0.1.nip.io:9478",
         "svc.cluster.local.evil:9478",
     ] {
-        let err = p.check(&headers(&[("host", host)])).unwrap_err();
+        let err = p.check(&headers(&[("host", host)]), None).unwrap_err();
         assert!(matches!(err, Refusal::Host(..)), "{host}: {err:?}");
         assert!(err.to_string().contains("--control-allowed-host"), "{err}");
         // An allowed origin does not make a foreign Host acceptable.
         let with_origin = headers(&[("host", host), ("origin", "http://localhost:3000")]);
-        assert!(p.check(&with_origin).is_err(), "{host}");
+        assert!(p.check(&with_origin, None).is_err(), "{host}");
     }
     // Suffix entries match subdomains and the bare name.
     for host in [
         "jolt.monitoring.svc.cluster.local:9478",
         "svc.cluster.local",
     ] {
-        assert_eq!(p.check(&headers(&[("host", host)])), Ok(()), "{host}");
+        assert_eq!(p.check(&headers(&[("host", host)]), None), Ok(()), "{host}");
     }
 }
 
@@ -83,7 +83,7 @@ fn foreign_origins_are_refused_with_how_to_allow_them() {
             if let Some(s) = site {
                 h.push(("sec-fetch-site", s));
             }
-            let err = p.check(&headers(&h)).unwrap_err();
+            let err = p.check(&headers(&h), None).unwrap_err();
             assert_eq!(err, Refusal::Origin(origin.to_string()));
             let msg = err.to_string();
             assert!(
@@ -99,13 +99,16 @@ fn cross_site_without_origin_is_refused() {
     let p = policy(&["http://localhost:3000"], &[]);
     for site in ["cross-site", "same-site", "Cross-Site"] {
         let h = headers(&[("host", "localhost:9478"), ("sec-fetch-site", site)]);
-        assert!(matches!(p.check(&h), Err(Refusal::CrossSite(_))), "{site}");
+        assert!(
+            matches!(p.check(&h, None), Err(Refusal::CrossSite(_))),
+            "{site}"
+        );
     }
     let same = headers(&[
         ("host", "localhost:9478"),
         ("sec-fetch-site", "same-origin"),
     ]);
-    assert_eq!(p.check(&same), Ok(()));
+    assert_eq!(p.check(&same, None), Ok(()));
 }
 
 #[test]
@@ -119,7 +122,7 @@ fn allowed_and_same_origins_pass() {
         if let Some(s) = site {
             h.push(("sec-fetch-site", s));
         }
-        assert_eq!(p.check(&headers(&h)), Ok(()), "{site:?}");
+        assert_eq!(p.check(&headers(&h), None), Ok(()), "{site:?}");
     }
     // A page jolt itself served (same origin) may post back to it...
     let same = headers(&[
@@ -127,14 +130,14 @@ fn allowed_and_same_origins_pass() {
         ("origin", "http://localhost:9478"),
         ("sec-fetch-site", "same-origin"),
     ]);
-    assert_eq!(p.check(&same), Ok(()));
+    assert_eq!(p.check(&same, None), Ok(()));
     // ...but not when the browser says the request is cross-site.
     let lying = headers(&[
         ("host", "localhost:9478"),
         ("origin", "http://localhost:9478"),
         ("sec-fetch-site", "cross-site"),
     ]);
-    assert!(p.check(&lying).is_err());
+    assert!(p.check(&lying, None).is_err());
 }
 
 #[test]
@@ -179,4 +182,18 @@ fn config_entries_are_validated_and_normalised() {
             "{bad}: {err:?}"
         );
     }
+}
+
+#[test]
+fn the_uri_authority_stands_in_for_a_missing_host() {
+    let p = policy(&[], &[]);
+    let none = HeaderMap::new();
+    assert!(matches!(
+        p.check(&none, Some("rebind.example:9478")),
+        Err(Refusal::Host(..))
+    ));
+    assert_eq!(p.check(&none, Some("127.0.0.1:9478")), Ok(()));
+    // The Host header wins when both are there.
+    let h = headers(&[("host", "localhost:9478")]);
+    assert_eq!(p.check(&h, Some("rebind.example:9478")), Ok(()));
 }
