@@ -2,9 +2,11 @@
 //! webhook URL `http://jolt:9478/alerts` unchanged (an HTTP proxy pointed at jolt's loopback port
 //! stands in for compose's DNS, so the request carries `Host: jolt:9478` exactly as in compose),
 //! and jolt started with compose's browser flags. Without `--control-allowed-host jolt` the
-//! delivery is refused as a DNS-rebinding attempt would be.
+//! delivery is refused as a DNS-rebinding attempt would be. Kubernetes' service names and pod IPs
+//! are checked with hand-written requests.
 
 mod common;
+mod control;
 mod stack;
 
 use common::Daemon;
@@ -116,4 +118,42 @@ fn without_the_name_the_delivery_is_refused_like_a_rebinding_page() {
     let seen = common::wait_for(Duration::from_secs(30), || refused().then_some(()));
     assert!(seen.is_some(), "alertmanager log:\n{}", am.log_tail());
     assert!(!delivered(&d));
+}
+
+/// Alertmanager reaches jolt as `jolt:9478` in compose (which passes
+/// `--control-allowed-host jolt`) and by pod IP or service name in Kubernetes, with no Origin.
+#[test]
+fn alertmanager_deliveries_by_service_name_or_ip_keep_working() {
+    let notification = serde_json::json!({
+        "version": "4", "groupKey": "{}:{alertname=\"HostHighCpu\"}", "truncatedAlerts": 0,
+        "status": "firing", "receiver": "jolt", "groupLabels": {"alertname": "HostHighCpu"},
+        "commonLabels": {"alertname": "HostHighCpu"}, "commonAnnotations": {},
+        "externalURL": "http://alertmanager:9093",
+        "alerts": [{"status": "firing", "labels": {"alertname": "HostHighCpu", "severity": "critical"},
+            "annotations": {}, "startsAt": "2026-01-01T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prometheus:9090/graph", "fingerprint": "1a2b3c4d5e6f7a8b"}]
+    })
+    .to_string();
+    let d = Daemon::start(&["--control-allowed-host", "jolt,.svc.cluster.local"]);
+    for host in [
+        "jolt:9478",
+        "jolt.monitoring.svc.cluster.local:9478",
+        "10.42.0.7:9478",
+    ] {
+        let (status, out) = control::raw(d.control, "POST", "/alerts", host, &notification);
+        assert_eq!(status, 200, "{host}: {out}");
+    }
+    let events = control::get(&d.control_url("/events")).json();
+    let alerts = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e.to_string().contains("HostHighCpu"))
+        .count();
+    assert!(alerts >= 3, "{events}");
+    // Without the name configured, the service-name delivery is refused (and says how to fix).
+    let bare = Daemon::start(&[]);
+    let (status, out) = control::raw(bare.control, "POST", "/alerts", "jolt:9478", &notification);
+    assert_eq!(status, 403, "{out}");
+    assert!(out.contains("--control-allowed-host jolt"), "{out}");
 }

@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
 
 /// A response: status, headers, body text.
 pub struct Resp {
@@ -76,4 +79,26 @@ pub fn post_json(url: &str, body: &str) -> Resp {
         Some(body.as_bytes()),
         &[("Content-Type", "application/json")],
     )
+}
+
+/// One HTTP/1.1 request written by hand (as Alertmanager's webhook sends it), so the `Host`
+/// header is exactly what the test says; returns the status and the raw response.
+pub fn raw(addr: SocketAddr, method: &str, path: &str, host: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: Alertmanager/0.28.1\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {out:?}"));
+    (status, out)
 }
