@@ -2,7 +2,9 @@
 //! get, pause, resume, stop).
 
 use super::{ApiError, ControlState};
-use crate::scenarios::{MAX_BODY, RunView, ScenarioView, schema};
+use crate::scenarios::{
+    MAX_BODY, RunView, ScenarioView, Schedule, check_run_id, parse_start_at, schema,
+};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -110,6 +112,11 @@ pub struct StartParams {
     /// Timeline compression: 10 plays the scenario (and every step's duration and ramp) ten
     /// times faster. Default 1.
     pub speed: Option<f64>,
+    /// RFC 3339 wall-clock time the timeline begins, a few seconds ahead (at most 600 s), so
+    /// runs started on many hosts line up. Default: now.
+    pub start_at: Option<String>,
+    /// Run id to use instead of the next `run-N` (a-z, 0-9, -), e.g. one id across a fleet.
+    pub id: Option<String>,
 }
 
 /// `POST /scenarios/{name}/start` → 201 with the run.
@@ -117,13 +124,16 @@ pub struct StartParams {
     params(
         ("name" = String, Path, description = "Scenario name"),
         ("speed" = Option<f64>, Query, description = "Timeline compression factor (or {\"speed\": 10} as the body)"),
+        ("start_at" = Option<String>, Query, description = "RFC 3339 time to begin, at most 600 s ahead"),
+        ("id" = Option<String>, Query, description = "Run id to use instead of run-N"),
     ),
     request_body(content = Option<StartParams>),
     responses(
         (status = 201, description = "Started", body = RunView),
         (status = 400, description = "Malformed options", body = ErrorBody),
         (status = 404, description = "Unknown scenario", body = ErrorBody),
-        (status = 422, description = "Speed out of range", body = ErrorBody),
+        (status = 409, description = "A run already has that id", body = ErrorBody),
+        (status = 422, description = "Speed out of range, start_at in the past or too far ahead", body = ErrorBody),
     ))]
 pub async fn start(
     State(st): State<ControlState>,
@@ -133,10 +143,21 @@ pub async fn start(
 ) -> Result<(StatusCode, Json<RunView>), ApiError> {
     let scenario = st.scenarios.catalog.get(&name)?;
     let opts = start_params(query.as_deref().unwrap_or(""), &body)?;
+    let schedule = Schedule {
+        start_at: opts
+            .start_at
+            .as_deref()
+            .map(|t| parse_start_at(t, std::time::SystemTime::now()))
+            .transpose()?,
+        id: opts
+            .id
+            .map(|id| check_run_id(&id).map(|()| id))
+            .transpose()?,
+    };
     let view = st
         .scenarios
         .runs
-        .start(scenario, opts.speed.unwrap_or(1.0))?;
+        .start(scenario, opts.speed.unwrap_or(1.0), schedule)?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 

@@ -1,5 +1,6 @@
 //! `jolt action KIND --name value…`, `jolt actions`, `jolt stop ID|--all`.
 
+use super::fleet::{FleetArgs, commands};
 use super::table::{cell, render, rows};
 use super::{Client, ClientArgs};
 use anyhow::bail;
@@ -11,6 +12,9 @@ use serde_json::Value;
 pub struct ActionCmd {
     #[command(flatten)]
     pub conn: ClientArgs,
+    /// Fleet options go before KIND
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Action kind: cpu, memory, disk, traffic, network or fault
     pub kind: String,
     /// Parameters as `--name value` (or `--name=value`; a bare `--flag` means true), passed to
@@ -28,6 +32,8 @@ pub struct ActionCmd {
 pub struct ActionsCmd {
     #[command(flatten)]
     pub conn: ClientArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Print the API's JSON instead of a table
     #[arg(long)]
     pub json: bool,
@@ -38,6 +44,8 @@ pub struct ActionsCmd {
 pub struct StopCmd {
     #[command(flatten)]
     pub conn: ClientArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// The action to stop
     #[arg(required_unless_present = "all", conflicts_with = "all")]
     pub id: Option<String>,
@@ -48,9 +56,12 @@ pub struct StopCmd {
 
 /// Starts an action and prints a one-line summary.
 pub fn action(cmd: &ActionCmd) -> anyhow::Result<()> {
-    let client = Client::new(&cmd.conn)?;
     let query = params_query(&cmd.params)?;
     let path = format!("/actions/{}{query}", urlencode_path(&cmd.kind));
+    if let Some(fleet) = cmd.fleet.resolve(&cmd.conn)? {
+        return commands::action(&fleet, &path);
+    }
+    let client = Client::new(&cmd.conn)?;
     let view = client.post(&path, None)?;
     println!(
         "started {} ({}): {}",
@@ -63,6 +74,9 @@ pub fn action(cmd: &ActionCmd) -> anyhow::Result<()> {
 
 /// Lists actions as a table.
 pub fn actions(cmd: &ActionsCmd) -> anyhow::Result<()> {
+    if let Some(fleet) = cmd.fleet.resolve(&cmd.conn)? {
+        return commands::actions(&fleet, cmd.json);
+    }
     let list = Client::new(&cmd.conn)?.get("/actions")?;
     if cmd.json {
         println!("{}", serde_json::to_string_pretty(&list)?);
@@ -74,6 +88,13 @@ pub fn actions(cmd: &ActionsCmd) -> anyhow::Result<()> {
 
 /// Stops one action or all of them.
 pub fn stop(cmd: &StopCmd) -> anyhow::Result<()> {
+    if let Some(fleet) = cmd.fleet.resolve(&cmd.conn)? {
+        let path = match &cmd.id {
+            Some(id) if !cmd.all => format!("/actions/{}", urlencode_path(id)),
+            _ => "/actions".to_string(),
+        };
+        return commands::stop(&fleet, &path);
+    }
     let client = Client::new(&cmd.conn)?;
     match (&cmd.id, cmd.all) {
         (_, true) => {
@@ -114,7 +135,7 @@ pub fn params_query(args: &[String]) -> anyhow::Result<String> {
 }
 
 /// Percent-encodes one path segment the user typed.
-fn urlencode_path(segment: &str) -> String {
+pub fn urlencode_path(segment: &str) -> String {
     serde_urlencoded::to_string([("", segment)])
         .map(|s| s.trim_start_matches('=').replace('+', "%20"))
         .unwrap_or_default()
@@ -132,32 +153,35 @@ fn params_line(params: &Value) -> String {
     }
 }
 
+/// Columns of the actions table.
+pub const ACTION_HEADER: [&str; 8] = [
+    "ID", "KIND", "STATE", "PROGRESS", "ACHIEVED", "STARTED", "RUN", "ERROR",
+];
+
+/// One row of the actions table.
+pub fn action_row(a: &Value) -> Vec<String> {
+    let progress = a["progress"]
+        .as_f64()
+        .map_or("-".into(), |p| format!("{:.0}%", p * 100.0));
+    vec![
+        cell(&a["id"]),
+        cell(&a["kind"]),
+        cell(&a["state"]),
+        progress,
+        cell(&a["achieved"]),
+        cell(&a["started_at"]),
+        cell(&a["run"]),
+        cell(&a["error"]),
+    ]
+}
+
 /// The table `jolt actions` prints.
 fn actions_table(list: &Value) -> String {
-    let rows = rows(list, |a| {
-        let progress = a["progress"]
-            .as_f64()
-            .map_or("-".into(), |p| format!("{:.0}%", p * 100.0));
-        vec![
-            cell(&a["id"]),
-            cell(&a["kind"]),
-            cell(&a["state"]),
-            progress,
-            cell(&a["achieved"]),
-            cell(&a["started_at"]),
-            cell(&a["run"]),
-            cell(&a["error"]),
-        ]
-    });
+    let rows = rows(list, action_row);
     if rows.is_empty() {
         return "no actions\n".into();
     }
-    render(
-        &[
-            "ID", "KIND", "STATE", "PROGRESS", "ACHIEVED", "STARTED", "RUN", "ERROR",
-        ],
-        &rows,
-    )
+    render(&ACTION_HEADER, &rows)
 }
 
 #[cfg(test)]

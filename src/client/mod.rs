@@ -6,6 +6,7 @@
 
 pub mod actions;
 pub mod events;
+pub mod fleet;
 pub mod scenarios;
 pub mod table;
 
@@ -60,6 +61,11 @@ pub struct Client {
 impl Client {
     /// A client for the daemon `args` names; reads the token file now so a bad path fails first.
     pub fn new(args: &ClientArgs) -> anyhow::Result<Client> {
+        Client::with_timeout(args, TIMEOUT)
+    }
+
+    /// Same, with requests bounded by `timeout` (a fleet's per-host limit).
+    pub fn with_timeout(args: &ClientArgs, timeout: Duration) -> anyhow::Result<Client> {
         let token = ControlConfig {
             token_file: args.control_token_file.clone(),
             token: args.control_token.clone(),
@@ -80,14 +86,16 @@ impl Client {
             ureq::Agent::config_builder()
                 .http_status_as_error(false)
                 .timeout_global(timeout)
-                .timeout_connect(Some(Duration::from_secs(5)))
+                .timeout_connect(Some(
+                    Duration::from_secs(5).min(timeout.unwrap_or(Duration::MAX)),
+                ))
                 .build()
                 .into()
         };
         Ok(Client {
             base,
             token,
-            agent: agent(Some(TIMEOUT)),
+            agent: agent(Some(timeout)),
             stream_agent: agent(None),
         })
     }

@@ -5,6 +5,7 @@
 //! terminal (or in a log when stderr is not a terminal and the bar is hidden). Ctrl-C asks
 //! whether to stop the run rather than leaving it running unseen.
 
+use super::fleet::{self, FleetArgs};
 use super::table::{cell, print_list, render};
 use super::{Client, ClientArgs};
 use anyhow::Context;
@@ -60,6 +61,15 @@ pub struct StartCmd {
     /// Show a live progress bar with the current step's note until the run ends
     #[arg(long, short)]
     pub follow: bool,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// With a fleet: how far ahead the common start is, so every instance has the request
+    /// before it (their clocks must agree: NTP)
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub start_in: Duration,
+    /// With a fleet: the run id every instance uses (default: fleet-<time>-<random>)
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
 }
 
 /// `jolt scenario show NAME`
@@ -90,6 +100,8 @@ pub struct PutCmd {
 pub struct RunsCmd {
     #[command(flatten)]
     pub conn: ClientArgs,
+    #[command(flatten)]
+    pub fleet: FleetArgs,
     /// Print the API's JSON instead of a table
     #[arg(long)]
     pub json: bool,
@@ -156,6 +168,20 @@ pub fn scenario(cmd: &ScenarioCmd) -> anyhow::Result<()> {
 }
 
 fn start(cmd: &StartCmd) -> anyhow::Result<()> {
+    if let Some(fleet) = cmd.fleet.resolve(&cmd.conn)? {
+        if cmd.follow {
+            anyhow::bail!(
+                "--follow watches one instance; with a fleet, watch `jolt runs --fleet …`"
+            );
+        }
+        let plan = fleet::commands::FleetStart {
+            path: format!("/scenarios/{}/start", segment(&cmd.name)),
+            speed: cmd.speed,
+            start_in: cmd.start_in,
+            run_id: cmd.run_id.clone(),
+        };
+        return fleet::commands::scenario_start(&fleet, &plan);
+    }
     let client = Client::new(&cmd.conn)?;
     let body = cmd.speed.map(|s| json!({ "speed": s }));
     let path = format!("/scenarios/{}/start", segment(&cmd.name));
@@ -226,37 +252,41 @@ fn put(cmd: &PutCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Columns of the runs table.
+pub const RUN_HEADER: [&str; 7] = [
+    "ID",
+    "SCENARIO",
+    "STATE",
+    "PROGRESS",
+    "TIMELINE",
+    "SPEED",
+    "CURRENT STEP",
+];
+
+/// One row of the runs table.
+pub fn run_row(r: &Value) -> Vec<String> {
+    vec![
+        cell(&r["id"]),
+        cell(&r["scenario"]),
+        cell(&r["state"]),
+        format!("{:.0}%", r["progress"].as_f64().unwrap_or(0.0) * 100.0),
+        format!(
+            "{}/{}",
+            clock(r["elapsed_seconds"].as_f64().unwrap_or(0.0)),
+            clock(r["duration_seconds"].as_f64().unwrap_or(0.0))
+        ),
+        cell(&r["speed"]),
+        r["current_step"]["note"].as_str().unwrap_or("-").into(),
+    ]
+}
+
 /// Lists runs as a table.
 pub fn runs(cmd: &RunsCmd) -> anyhow::Result<()> {
+    if let Some(fleet) = cmd.fleet.resolve(&cmd.conn)? {
+        return fleet::commands::runs(&fleet, cmd.json);
+    }
     let list = Client::new(&cmd.conn)?.get("/runs")?;
-    print_list(
-        &list,
-        cmd.json,
-        &[
-            "ID",
-            "SCENARIO",
-            "STATE",
-            "PROGRESS",
-            "TIMELINE",
-            "SPEED",
-            "CURRENT STEP",
-        ],
-        |r| {
-            vec![
-                cell(&r["id"]),
-                cell(&r["scenario"]),
-                cell(&r["state"]),
-                format!("{:.0}%", r["progress"].as_f64().unwrap_or(0.0) * 100.0),
-                format!(
-                    "{}/{}",
-                    clock(r["elapsed_seconds"].as_f64().unwrap_or(0.0)),
-                    clock(r["duration_seconds"].as_f64().unwrap_or(0.0))
-                ),
-                cell(&r["speed"]),
-                r["current_step"]["note"].as_str().unwrap_or("-").into(),
-            ]
-        },
-    )
+    print_list(&list, cmd.json, &RUN_HEADER, run_row)
 }
 
 /// Runs `jolt run pause|resume|stop ID`.

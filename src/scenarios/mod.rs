@@ -16,6 +16,7 @@ mod model;
 mod run;
 mod runner;
 mod runs;
+mod schedule;
 pub mod schema;
 
 pub use actions::Actions;
@@ -26,6 +27,7 @@ pub use metrics::ScenarioMetrics;
 pub use model::{Scenario, ScenarioView, StepView, check_name, compile};
 pub use run::{Outputs, RunState, RunView, StepRunView, StepState};
 pub use runs::{MAX_SPEED, Runs};
+pub use schedule::{MAX_AHEAD, Schedule, check_run_id, parse_start_at};
 
 use crate::actions::Engine;
 use crate::events::Events;

@@ -86,6 +86,10 @@ struct Status {
     steps: Vec<StepStatus>,
     current: Option<usize>,
     ended_at: Option<SystemTime>,
+    /// When the timeline began (for a scheduled run, set when `start_at` arrives).
+    started_at: SystemTime,
+    /// False while a scheduled run waits for its `start_at`.
+    begun: bool,
 }
 
 /// A run of a scenario.
@@ -98,7 +102,8 @@ pub struct Run {
     pub speed: f64,
     /// Parent of the tokens of the run's actions: cancelling it stops them all.
     pub token: CancellationToken,
-    started_at: SystemTime,
+    /// The wall-clock time the timeline is scheduled to begin, when the caller gave one.
+    pub start_at: Option<SystemTime>,
     status: Mutex<Status>,
     /// True while paused; the driver waits on it.
     pub(super) paused: watch::Sender<bool>,
@@ -139,7 +144,7 @@ impl Run {
             scenario,
             speed,
             token,
-            started_at: SystemTime::now(),
+            start_at: None,
             status: Mutex::new(Status {
                 state: RunState::Running,
                 clock: Clock {
@@ -150,11 +155,33 @@ impl Run {
                 steps,
                 current: None,
                 ended_at: None,
+                started_at: SystemTime::now(),
+                begun: true,
             }),
             paused: watch::Sender::new(false),
             done: watch::Sender::new(false),
             out,
         }
+    }
+
+    /// The same run, its timeline held at zero until the wall-clock time `at`; the driver
+    /// calls [`Run::begin`] then.
+    pub fn scheduled(mut self, at: SystemTime) -> Run {
+        let delay = at.duration_since(SystemTime::now()).unwrap_or_default();
+        self.start_at = Some(at);
+        let st = self.status.get_mut().expect("run status poisoned");
+        st.clock.started = Instant::now() + delay;
+        st.started_at = at;
+        st.begun = false;
+        self
+    }
+
+    /// Starts the timeline now: the moment a scheduled run's `start_at` arrived.
+    pub(super) fn begin(&self) {
+        let mut st = self.lock();
+        st.clock.started = Instant::now();
+        st.started_at = SystemTime::now();
+        st.begun = true;
     }
 
     fn lock(&self) -> MutexGuard<'_, Status> {
@@ -318,6 +345,12 @@ impl Run {
         let mut st = self.lock();
         if st.state != RunState::Running {
             return Err(self.conflict(st.state, "pause"));
+        }
+        if !st.begun {
+            return Err(ApiError::Conflict(format!(
+                "cannot pause {}: it has not begun yet (start_at); stop it instead",
+                self.id
+            )));
         }
         st.state = RunState::Paused;
         st.clock.paused_since = Some(Instant::now());
@@ -487,7 +520,10 @@ impl Run {
             elapsed_seconds: position.as_secs_f64(),
             remaining_seconds: total.saturating_sub(position).as_secs_f64(),
             duration_seconds: total.as_secs_f64(),
-            started_at: humantime::format_rfc3339_millis(self.started_at).to_string(),
+            started_at: humantime::format_rfc3339_millis(st.started_at).to_string(),
+            start_at: self
+                .start_at
+                .map(|t| humantime::format_rfc3339_millis(t).to_string()),
             ended_at: st
                 .ended_at
                 .map(|t| humantime::format_rfc3339_millis(t).to_string()),
@@ -518,8 +554,10 @@ pub struct RunView {
     pub remaining_seconds: f64,
     /// The scenario's length in seconds.
     pub duration_seconds: f64,
-    /// RFC 3339 start time.
+    /// RFC 3339 time the timeline began (a scheduled run: when it is due, until it begins).
     pub started_at: String,
+    /// RFC 3339 time the caller scheduled the start for (`start_at`), or null.
+    pub start_at: Option<String>,
     /// RFC 3339 end time, once ended.
     pub ended_at: Option<String>,
     /// The latest started step with a note (the story so far), or null before the first.

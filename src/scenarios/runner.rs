@@ -22,6 +22,15 @@ type Watchers = JoinSet<(usize, State, Option<String>)>;
 
 /// Plays `run` to its end. Runs on its own task; returns once the run has finished.
 pub async fn drive<A: Actions>(run: Arc<Run>, actions: A) {
+    if let Some(at) = run.start_at {
+        let wait = at
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        tokio::select! {
+            _ = run.token.cancelled() => {}
+            _ = tokio::time::sleep(wait) => run.begin(),
+        }
+    }
     let steps = &run.scenario.steps;
     let total = run.scenario.duration;
     let mut next = 0;

@@ -4,6 +4,7 @@
 use super::model::Scenario;
 use super::run::{Outputs, Run, RunView};
 use super::runner::drive;
+use super::schedule::Schedule;
 use crate::actions::Engine;
 use crate::api::ApiError;
 use std::collections::VecDeque;
@@ -50,8 +51,14 @@ impl Runs {
         }
     }
 
-    /// Starts a run of `scenario` at `speed`.
-    pub fn start(&self, scenario: Arc<Scenario>, speed: f64) -> Result<RunView, ApiError> {
+    /// Starts a run of `scenario` at `speed`, now or at `schedule.start_at`, under the
+    /// caller's id when it gives one (409 when a run already has it).
+    pub fn start(
+        &self,
+        scenario: Arc<Scenario>,
+        speed: f64,
+        schedule: Schedule,
+    ) -> Result<RunView, ApiError> {
         if !(speed.is_finite() && speed > 0.0 && speed <= MAX_SPEED) {
             return Err(ApiError::unprocessable(
                 "speed",
@@ -60,10 +67,24 @@ impl Runs {
         }
         let run = {
             let mut reg = self.registry.lock().expect("runs poisoned");
-            let id = format!("run-{}", reg.next);
-            reg.next += 1;
+            let id = match schedule.id {
+                Some(id) if reg.runs.iter().any(|r| r.id == id) => {
+                    return Err(ApiError::Conflict(format!(
+                        "a run with id `{id}` exists already; choose another id"
+                    )));
+                }
+                Some(id) => id,
+                None => {
+                    reg.next += 1;
+                    format!("run-{}", reg.next - 1)
+                }
+            };
             let token = self.root.child_token();
-            let run = Arc::new(Run::new(id, scenario, speed, token, self.out.clone()));
+            let mut run = Run::new(id, scenario, speed, token, self.out.clone());
+            if let Some(at) = schedule.start_at {
+                run = run.scheduled(at);
+            }
+            let run = Arc::new(run);
             reg.runs.push_front(run.clone());
             // Forget the oldest finished runs beyond the history bound.
             while reg.runs.iter().filter(|r| r.is_done()).count() > HISTORY {
