@@ -225,6 +225,9 @@ impl Run {
 
     /// Announces the start (event and metrics); called once, before the driver runs.
     pub(super) fn announce(&self) {
+        let start_at = self
+            .start_at
+            .map(|t| humantime::format_rfc3339_millis(t).to_string());
         let m = &self.out.metrics;
         m.running.get_or_create(&self.scenario_labels()).inc();
         m.progress.get_or_create(&self.run_labels()).set(0.0);
@@ -232,10 +235,18 @@ impl Run {
             "run_started",
             Severity::Info,
             format!(
-                "scenario {} ({}) started as {} at speed {}",
-                self.scenario.name, self.scenario.title, self.id, self.speed
+                "scenario {} ({}) started as {} at speed {}{}",
+                self.scenario.name,
+                self.scenario.title,
+                self.id,
+                self.speed,
+                start_at
+                    .as_ref()
+                    .map(|t| format!(", its timeline beginning at {t}"))
+                    .unwrap_or_default()
             ),
-            json!({ "run": self.id, "scenario": self.scenario.name, "speed": self.speed }),
+            json!({ "run": self.id, "scenario": self.scenario.name, "speed": self.speed,
+                    "start_at": start_at }),
         );
     }
 

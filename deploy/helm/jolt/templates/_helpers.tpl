@@ -72,8 +72,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 
 {{/*
 Relabelings shared by the ServiceMonitor and the PodMonitor: the job is always "jolt" (the
-rules and dashboards select job="jolt"), the instance optionally the node's name, and the
-control address as the jolt_control label for `jolt --fleet-from-prometheus`.
+rules and dashboards select job="jolt") and the instance optionally the node's name.
+`jolt --fleet-from-prometheus` finds each pod's control API from its scrape address (the pod
+IP), so no extra label is added to every series.
 */}}
 {{- define "jolt.relabelings" -}}
 - action: replace
@@ -83,12 +84,6 @@ control address as the jolt_control label for `jolt --fleet-from-prometheus`.
 - action: replace
   sourceLabels: [__meta_kubernetes_pod_node_name]
   targetLabel: instance
-{{- end }}
-{{- if .root.Values.control.enabled }}
-- action: replace
-  sourceLabels: [__meta_kubernetes_pod_ip]
-  targetLabel: jolt_control
-  replacement: {{ printf "$1:%v" .root.Values.ports.control | quote }}
 {{- end }}
 {{- with .monitor.relabelings }}
 {{ toYaml . }}
