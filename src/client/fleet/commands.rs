@@ -8,8 +8,8 @@ use crate::client::table::{cell, render};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 
-/// One table of every instance's rows: `INSTANCE` first, and a `HOST ERROR` column when some
-/// instance did not answer.
+/// One table of every instance's rows (a row of `-` for an instance with none): `INSTANCE`
+/// first, and a `HOST ERROR` column when some instance did not answer.
 fn table<T>(
     outcomes: &[Outcome<'_, T>],
     header: &[&str],
@@ -25,7 +25,12 @@ fn table<T>(
     for o in outcomes {
         match &o.result {
             Ok(v) => {
-                for row in rows(v) {
+                let mut rows = rows(v);
+                if rows.is_empty() {
+                    // An instance with nothing to list still shows that it answered.
+                    rows.push(header.iter().map(|_| "-".to_string()).collect());
+                }
+                for row in rows {
                     let mut r = vec![o.target.instance.clone()];
                     r.extend(row);
                     if any_error {
