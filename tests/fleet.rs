@@ -69,6 +69,9 @@ fn select_and_sample_pick_the_right_instances() {
     let none = lab.jolt(&action_args(&["--fleet", &sd, "--select", "role=cache"]));
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("no instance"));
+    let after_kind = lab.jolt(&["action", "fault", "--service", "auth", "--fleet", &sd]);
+    assert!(!after_kind.status.success());
+    assert!(String::from_utf8_lossy(&after_kind.stderr).contains("goes before the action kind"));
     let no_fleet = lab.jolt(&action_args(&["--select", "role=web"]));
     assert!(!no_fleet.status.success());
     assert!(String::from_utf8_lossy(&no_fleet.stderr).contains("--fleet"));

@@ -56,6 +56,17 @@ pub struct StopCmd {
 
 /// Starts an action and prints a one-line summary.
 pub fn action(cmd: &ActionCmd) -> anyhow::Result<()> {
+    // Everything after KIND goes to the API, so a fleet option there would be sent as a
+    // parameter to one daemon instead of choosing the fleet.
+    if let Some(f) = cmd.params.iter().find(|p| {
+        let name = p.split('=').next().unwrap_or("");
+        name.starts_with("--fleet") || name == "--select" || name == "--sample"
+    }) {
+        bail!(
+            "{f} goes before the action kind: jolt action {f} … {} --param value",
+            cmd.kind
+        );
+    }
     let query = params_query(&cmd.params)?;
     let path = format!("/actions/{}{query}", urlencode_path(&cmd.kind));
     if let Some(fleet) = cmd.fleet.resolve(&cmd.conn)? {
