@@ -80,7 +80,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ep(
         "POST",
         "/scenarios/{name}/start",
-        "start a run -> 201",
+        "start a run -> 201 (optional: speed, start_at = RFC 3339 time to begin, id = your run id)",
         "-X POST {addr}/scenarios/black-friday-rush/start",
     ),
     ep(
