@@ -69,6 +69,12 @@ fn the_control_port_is_never_exposed_without_a_token() {
             .contains("control");
         if listen[0].starts_with("127.0.0.1:") {
             assert!(!exposed, "{case}: a loopback control port on the Service");
+            // The kubelet cannot reach the pod's loopback: it probes the metrics listener.
+            let probe = &pod["containers"][0]["livenessProbe"]["httpGet"];
+            assert_eq!(
+                (&probe["port"], &probe["path"]),
+                (&Value::from("metrics"), &Value::from("/metrics"))
+            );
             continue;
         }
         assert!(listen[0].starts_with("$(POD_IP):"), "{case}: {}", listen[0]);
