@@ -26,7 +26,7 @@ fn a_scheduled_scenario_starts_everywhere_at_start_at_under_one_id() {
         "--fleet",
         &sd,
         "--start-in",
-        "2s",
+        "5s",
     ]));
     let first = out.lines().next().unwrap();
     let id = first.split_whitespace().nth(1).unwrap().to_string();
@@ -136,4 +136,41 @@ fn start_at_and_run_ids_are_checked() {
         "{run}"
     );
     assert!(lab.running(0).is_empty());
+}
+
+#[test]
+fn a_partial_fleet_start_is_reported_or_undone_with_all_or_nothing() {
+    let lab = Lab::start();
+    let dead = dead_address();
+    let sd = lab.write_sd("with-dead.json", &[("dead-host:9477", &dead)]);
+    let start = |extra: &[&str]| {
+        let mut args = vec!["scenario", "start", "black-friday-rush", "--fleet", &sd];
+        args.extend_from_slice(extra);
+        lab.jolt(&args)
+    };
+    // Reported: non-zero, the dead host named, the run scheduled on the three others.
+    let out = start(&["--run-id", "kept-1", "--fleet-timeout", "3s"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("dead-host:9477") && stderr.contains("runs on 3 of 4"),
+        "{stderr}"
+    );
+    for i in 0..3 {
+        let (status, run) = lab.api(i, "GET", "/runs/kept-1");
+        assert_eq!(
+            (status, run["state"].as_str()),
+            (200, Some("running")),
+            "{run}"
+        );
+        assert_eq!(lab.api(i, "DELETE", "/runs/kept-1").0, 200);
+    }
+    // --all-or-nothing: stopped again where it had been scheduled.
+    let out = start(&["--run-id", "undone-1", "--all-or-nothing"]);
+    assert!(!out.status.success());
+    for i in 0..3 {
+        let (_, run) = lab.api(i, "GET", "/runs/undone-1");
+        assert_eq!(run["state"], "stopped", "instance {i}: {run}");
+        assert!(lab.running(i).is_empty());
+    }
 }
