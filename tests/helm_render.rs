@@ -3,6 +3,7 @@
 //! API that is never exposed without its token.
 
 mod helm;
+mod stack;
 
 use helm::*;
 use serde_yaml_ng::Value;
@@ -183,4 +184,31 @@ fn the_daemonset_follows_node_exporter_conventions() {
     );
     let default_hosts = arg(&container_args(&docs), "--control-allowed-host").len();
     assert_eq!(default_hosts, 4, "the Service's DNS names by default");
+}
+
+/// kube-prometheus-stack's node-exporter exports the same node_* families and its node-mixin
+/// records some of the same `instance:node_*` names (instance:node_num_cpu:sum,
+/// instance:node_memory_utilisation:ratio, …), under its own job. With the instance variable
+/// at All (`.+`), or with both jobs naming instances after the node, a dashboard query must
+/// pick jolt's series by job, or it draws node-exporter's too (and joins fail many-to-many).
+#[test]
+fn dashboard_queries_of_node_families_select_jolts_job() {
+    let node =
+        regex::Regex::new(r"\b((?:[a-z_]+:)?node_[A-Za-z0-9_]*(?::[a-z0-9_]+)?)(\{[^}]*\})?")
+            .unwrap();
+    let mut checked = 0;
+    for (file, dash) in stack::dashboards() {
+        for (place, expr) in stack::dashboard_queries(&dash) {
+            for m in node.captures_iter(&expr) {
+                let selector = m.get(2).map_or("", |s| s.as_str());
+                assert!(
+                    selector.contains(r#"job="jolt""#),
+                    "{file}: {place}: {} without job=\"jolt\" in {expr}",
+                    &m[1]
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 40, "only {checked} node selectors found");
 }
