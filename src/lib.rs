@@ -11,4 +11,5 @@ pub mod metrics;
 pub mod scenarios;
 pub mod server;
 pub mod services;
+pub mod supervise;
 pub mod units;

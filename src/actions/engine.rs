@@ -159,15 +159,28 @@ impl Engine {
         };
         let engine = self.clone();
         self.tasks.spawn(async move {
-            let result = params.run(ctx).await;
-            engine.finish(&entry, result);
+            let point = format!("action:{kind}");
+            let run = async move {
+                crate::supervise::injection_point(&point);
+                params.run(ctx).await
+            };
+            match crate::supervise::catch_panic(run).await {
+                Ok(result) => engine.finish(&entry, result, false),
+                Err(panic) => {
+                    tracing::error!(id = %entry.id, panic = %panic, "an action's task panicked");
+                    let msg = format!("internal error: the {kind} action's task panicked: {panic}");
+                    engine.finish(&entry, Err(msg), true);
+                }
+            }
         });
         Ok(view)
     }
 
-    /// Records the outcome, updates metrics and moves the entry to the history.
-    fn finish(&self, entry: &Arc<Entry>, result: Result<(), String>) {
+    /// Records the outcome, updates metrics and moves the entry to the history. A task that
+    /// `panicked` is `failed` even if it was being stopped: its cleanup may not have run.
+    fn finish(&self, entry: &Arc<Entry>, result: Result<(), String>, panicked: bool) {
         let state = match (&result, entry.cancel.is_cancelled()) {
+            _ if panicked => State::Failed,
             (_, true) => State::Stopped,
             (Ok(()), false) => State::Completed,
             (Err(_), false) => State::Failed,
@@ -229,6 +242,8 @@ impl Engine {
             msg,
             json!({ "id": entry.id, "kind": kind, "run": entry.run, "error": result.err() }),
         );
+        // Whatever the task spawned on its own (workers, watchers) hangs off this token.
+        entry.cancel.cancel();
         entry.done.send_replace(true);
     }
 

@@ -11,8 +11,6 @@ use std::time::Duration;
 
 /// The largest latency a fault may add.
 const MAX_LATENCY: Duration = Duration::from_secs(60);
-/// The largest capacity factor (and the inverse of the smallest).
-const MAX_CAPACITY_FACTOR: f64 = 1000.0;
 /// How often `achieved` is refreshed.
 const REPORT_EVERY: Duration = Duration::from_millis(250);
 
@@ -70,22 +68,8 @@ impl FaultParams {
                 format!("latency must be at most {}", HumanDuration(MAX_LATENCY)),
             ));
         }
-        let factor_range = 1.0 / MAX_CAPACITY_FACTOR..=MAX_CAPACITY_FACTOR;
-        if !factor_range.contains(&self.capacity) {
-            return Err(ApiError::unprocessable(
-                "capacity",
-                format!(
-                    "capacity is a factor between {} and {MAX_CAPACITY_FACTOR} (1 = unchanged)",
-                    1.0 / MAX_CAPACITY_FACTOR
-                ),
-            ));
-        }
-        if !(0.0..=1.0).contains(&self.error_rate) {
-            return Err(ApiError::unprocessable(
-                "error_rate",
-                "error_rate must be between 0 and 1",
-            ));
-        }
+        super::ranges::FAULT_CAPACITY.check(self.capacity)?;
+        super::ranges::FAULT_ERROR_RATE.check(self.error_rate)?;
         check_timing(self.duration, None)?;
         if self.latency.0.is_zero() && self.error_rate == 0.0 && !self.down && self.capacity == 1.0
         {

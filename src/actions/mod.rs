@@ -12,6 +12,7 @@ mod entry;
 mod kind;
 mod metrics;
 mod params;
+pub mod ranges;
 
 pub mod cpu;
 pub mod disk;

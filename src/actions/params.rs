@@ -110,10 +110,13 @@ impl Params {
 /// The timing rules every timed kind shares: a duration longer than zero, and a ramp (where
 /// the kind has one) that fits inside it.
 pub fn check_timing(duration: HumanDuration, ramp: Option<HumanDuration>) -> Result<(), ApiError> {
-    if duration.0.is_zero() {
+    if duration.0.as_secs_f64() < super::ranges::MIN_DURATION_SECS {
         return Err(ApiError::unprocessable(
             "duration",
-            "duration must be longer than 0s",
+            format!(
+                "duration must be between {}s and 365 days",
+                super::ranges::MIN_DURATION_SECS
+            ),
         ));
     }
     if ramp.is_some_and(|r| r > duration) {

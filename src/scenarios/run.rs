@@ -90,6 +90,8 @@ struct Status {
     started_at: SystemTime,
     /// False while a scheduled run waits for its `start_at`.
     begun: bool,
+    /// Why the run itself failed (its driver panicked), as opposed to one of its steps.
+    error: Option<String>,
 }
 
 /// A run of a scenario.
@@ -157,6 +159,7 @@ impl Run {
                 ended_at: None,
                 started_at: SystemTime::now(),
                 begun: true,
+                error: None,
             }),
             paused: watch::Sender::new(false),
             done: watch::Sender::new(false),
@@ -431,6 +434,7 @@ impl Run {
         let was = st.state;
         let any_failed = st.steps.iter().any(|s| s.state == StepState::Failed);
         st.state = match (stopped, any_failed) {
+            _ if st.error.is_some() => RunState::Failed,
             (true, _) => RunState::Stopped,
             (false, true) => RunState::Failed,
             (false, false) => RunState::Completed,
@@ -474,7 +478,11 @@ impl Run {
             Severity::Info
         };
         let mut msg = format!("scenario {} run {} {outcome}", self.scenario.name, self.id);
-        if state == RunState::Failed {
+        let error = self.lock().error.clone();
+        if let Some(e) = &error {
+            msg.push_str(": ");
+            msg.push_str(e);
+        } else if state == RunState::Failed {
             msg.push_str(" (some steps could not run; GET /runs/");
             msg.push_str(&self.id);
             msg.push_str(" says which)");
@@ -483,9 +491,20 @@ impl Run {
             &format!("run_{outcome}"),
             severity,
             msg,
-            json!({ "run": self.id, "scenario": self.scenario.name }),
+            json!({ "run": self.id, "scenario": self.scenario.name, "error": error }),
         );
         self.done.send_replace(true);
+    }
+
+    /// Ends a run whose driver died (a panic): stops its actions and finishes it `failed`
+    /// with `message`, unless the driver had already finished it.
+    pub(super) fn fail(&self, message: String) {
+        self.token.cancel();
+        if self.is_done() {
+            return;
+        }
+        self.lock().error = Some(message);
+        self.finish(true);
     }
 
     /// True once the driver has finished.
@@ -539,6 +558,7 @@ impl Run {
                 .ended_at
                 .map(|t| humantime::format_rfc3339_millis(t).to_string()),
             current_step: st.current.map(|i| steps[i].clone()),
+            error: st.error.clone(),
             steps,
         }
     }
@@ -575,6 +595,8 @@ pub struct RunView {
     pub current_step: Option<StepRunView>,
     /// Every step with its state and action id.
     pub steps: Vec<StepRunView>,
+    /// Why the run failed when its driver did (not one of its steps), else null.
+    pub error: Option<String>,
 }
 
 /// A step of a run.

@@ -70,6 +70,9 @@ pub async fn drive<A: Actions>(run: Arc<Run>, actions: A) {
             }
             next += 1;
         }
+        if next > 0 {
+            crate::supervise::injection_point("run");
+        }
         for (_, id) in open_ended.extract_if(.., |(i, _)| steps[*i].end() <= now) {
             actions.stop(&id).await;
         }

@@ -16,7 +16,7 @@ use tokio_util::task::TaskTracker;
 /// Finished runs kept for `GET /runs/{id}`.
 const HISTORY: usize = 50;
 /// Fastest allowed timeline compression.
-pub const MAX_SPEED: f64 = 1000.0;
+pub const MAX_SPEED: f64 = crate::actions::ranges::RUN_SPEED.max;
 /// How long `DELETE /runs/{id}` waits for the run's actions to clean up.
 const STOP_WAIT: Duration = Duration::from_secs(6);
 
@@ -59,12 +59,7 @@ impl Runs {
         speed: f64,
         schedule: Schedule,
     ) -> Result<RunView, ApiError> {
-        if !(speed.is_finite() && speed > 0.0 && speed <= MAX_SPEED) {
-            return Err(ApiError::unprocessable(
-                "speed",
-                format!("speed must be a number above 0 and at most {MAX_SPEED}, e.g. 10"),
-            ));
-        }
+        crate::actions::ranges::RUN_SPEED.check(speed)?;
         let run = {
             let mut reg = self.registry.lock().expect("runs poisoned");
             let id = match schedule.id {
@@ -96,7 +91,15 @@ impl Runs {
         };
         run.announce();
         let view = run.view();
-        self.tasks.spawn(drive(run, self.engine.clone()));
+        let engine = self.engine.clone();
+        self.tasks.spawn(async move {
+            if let Err(panic) = crate::supervise::catch_panic(drive(run.clone(), engine)).await {
+                tracing::error!(run = %run.id, panic = %panic, "a run's driver panicked");
+                run.fail(format!(
+                    "internal error: the run's driver panicked: {panic}"
+                ));
+            }
+        });
         Ok(view)
     }
 

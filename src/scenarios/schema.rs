@@ -3,7 +3,7 @@
 //! against this generator by a test.
 
 use super::format::ScenarioFile;
-use crate::actions::{Kind, Params};
+use crate::actions::{Kind, Params, ranges};
 use schemars::{Schema, json_schema};
 use serde_json::{Map, Value, json};
 
@@ -30,8 +30,9 @@ pub fn scenario_schema_text() -> String {
 }
 
 /// One alternative per kind, listing that kind's parameters (taken from its defaults, so a
-/// parameter added to a kind shows up here) with their default values; unknown parameters
-/// are flagged by `additionalProperties: false`.
+/// parameter added to a kind shows up here) with their default values and, for numbers, the
+/// range the validator enforces ([`ranges`]); unknown parameters are flagged by
+/// `additionalProperties: false`.
 pub fn action_schema() -> Schema {
     let alternatives: Vec<Value> = Kind::ALL
         .into_iter()
@@ -43,7 +44,12 @@ pub fn action_schema() -> Schema {
             props.insert("kind".into(), json!({ "const": kind.as_str() }));
             if let Value::Object(defaults) = defaults {
                 for (name, default) in defaults {
-                    props.insert(name, param_schema(&default));
+                    let range = ranges::of(kind).iter().find(|r| r.field == name);
+                    let schema = match range {
+                        Some(r) => r.schema(&default),
+                        None => param_schema(&default),
+                    };
+                    props.insert(name, schema);
                 }
             }
             json!({

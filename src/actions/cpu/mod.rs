@@ -6,7 +6,7 @@ mod workers;
 
 pub use workers::THREAD_PREFIX;
 
-use super::{Env, RunCtx, check_timing};
+use super::{Env, RunCtx, check_timing, ranges};
 use crate::api::ApiError;
 use crate::units::HumanDuration;
 use control::{Controller, Sampler};
@@ -64,12 +64,8 @@ impl Default for CpuParams {
 impl CpuParams {
     /// Range checks; resolves `cores: 0` to the number of cores.
     pub fn validate(&mut self, _env: &Env) -> Result<(), ApiError> {
-        if !(self.percent > 0.0 && self.percent <= 100.0) {
-            return Err(ApiError::unprocessable(
-                "percent",
-                format!("percent must be in (0, 100], not {}", self.percent),
-            ));
-        }
+        ranges::CPU_PERCENT.check(self.percent)?;
+        ranges::CPU_CORES.check(self.cores.into())?;
         let n = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
         if self.cores > n {
             return Err(ApiError::unprocessable(

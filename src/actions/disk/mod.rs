@@ -76,18 +76,8 @@ impl DiskParams {
     /// Range and safety checks: the scratch file (`operations × block_size` bytes) must fit under
     /// `actions.disk_max_bytes` and leave free space on the state directory's filesystem.
     pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
-        if !(0.0..=1.0).contains(&self.write_ratio) {
-            return Err(ApiError::unprocessable(
-                "write_ratio",
-                "write_ratio must be between 0 and 1",
-            ));
-        }
-        if self.operations == 0 {
-            return Err(ApiError::unprocessable(
-                "operations",
-                "operations must be at least 1",
-            ));
-        }
+        super::ranges::DISK_WRITE_RATIO.check(self.write_ratio)?;
+        super::ranges::DISK_OPERATIONS.check(self.operations as f64)?;
         let block = match self.block_size {
             SizeSpec::Bytes(b) if BLOCK_RANGE.contains(&b) => b,
             _ => {

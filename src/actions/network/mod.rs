@@ -11,9 +11,6 @@ use crate::units::HumanDuration;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
-/// The highest bit rate a network action may ask for, in megabits per second.
-const MAX_MBPS: f64 = 10_000.0;
-
 /// Transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -62,12 +59,7 @@ impl Default for NetworkParams {
 impl NetworkParams {
     /// Range and safety checks.
     pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
-        if !(self.mbps > 0.0 && self.mbps <= MAX_MBPS) {
-            return Err(ApiError::unprocessable(
-                "mbps",
-                format!("mbps must be a positive number up to {MAX_MBPS}"),
-            ));
-        }
+        super::ranges::NETWORK_MBPS.check(self.mbps)?;
         if let Some(peer) = &self.peer {
             let allowed = env
                 .config

@@ -13,19 +13,13 @@ mod stats;
 mod target;
 mod worker;
 
-use super::{Env, RunCtx, check_timing};
+use super::{Env, RunCtx, check_timing, ranges};
 use crate::api::ApiError;
 use crate::units::HumanDuration;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
 pub use target::{ECHO, Target};
-
-/// The highest rate a traffic action may ask for (far above what one host can send, so a
-/// benchmark can ask for "as fast as possible").
-const MAX_RPS: f64 = 1_000_000.0;
-/// The most connections (requests in flight) one action may open.
-const MAX_IN_FLIGHT: usize = 10_000;
 
 /// Parameters of a traffic action.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,34 +53,15 @@ impl Default for TrafficParams {
     }
 }
 
-fn rate_ok(r: f64) -> bool {
-    r.is_finite() && (0.0..=MAX_RPS).contains(&r)
-}
-
 impl TrafficParams {
     /// Range and safety checks; the target must be one of jolt's or allowlisted.
     pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
-        if !(rate_ok(self.rps) && self.rps > 0.0) {
-            return Err(ApiError::unprocessable(
-                "rps",
-                format!("rps must be a positive number up to {MAX_RPS}"),
-            ));
-        }
-        if let Some(from) = self.ramp_from
-            && !rate_ok(from)
-        {
-            return Err(ApiError::unprocessable(
-                "ramp_from",
-                format!("ramp_from must be between 0 and {MAX_RPS}"),
-            ));
+        ranges::TRAFFIC_RPS.check(self.rps)?;
+        if let Some(from) = self.ramp_from {
+            ranges::TRAFFIC_RAMP_FROM.check(from)?;
         }
         check_timing(self.duration, None)?;
-        if !(1..=MAX_IN_FLIGHT).contains(&self.max_in_flight) {
-            return Err(ApiError::unprocessable(
-                "max_in_flight",
-                format!("max_in_flight must be between 1 and {MAX_IN_FLIGHT}"),
-            ));
-        }
+        ranges::TRAFFIC_MAX_IN_FLIGHT.check(self.max_in_flight as f64)?;
         if self.timeout.0 < Duration::from_millis(1) {
             return Err(ApiError::unprocessable(
                 "timeout",

@@ -1,0 +1,125 @@
+//! The numeric ranges of every action parameter: one table the validators check and the
+//! scenario JSON Schema and the OpenAPI document publish, so what is documented is exactly what
+//! is accepted. Each range excludes values the engine cannot honour (a rate so small that its
+//! interval overflows a `Duration`, a ratio above 1, ...).
+
+use super::Kind;
+use crate::api::ApiError;
+use serde_json::{Value, json};
+
+/// An inclusive range of one numeric parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct Range {
+    /// The parameter's name in bodies, queries and scenario steps.
+    pub field: &'static str,
+    /// Smallest accepted value.
+    pub min: f64,
+    /// Largest accepted value.
+    pub max: f64,
+    /// True when only whole numbers are meaningful (counts).
+    pub integer: bool,
+}
+
+impl Range {
+    const fn real(field: &'static str, min: f64, max: f64) -> Range {
+        Range {
+            field,
+            min,
+            max,
+            integer: false,
+        }
+    }
+
+    const fn whole(field: &'static str, min: f64, max: f64) -> Range {
+        Range {
+            field,
+            min,
+            max,
+            integer: true,
+        }
+    }
+
+    /// 422 naming the field and the range when `v` is outside it (or not a finite number).
+    pub fn check(&self, v: f64) -> Result<(), ApiError> {
+        if v.is_finite() && v >= self.min && v <= self.max {
+            return Ok(());
+        }
+        Err(ApiError::unprocessable(
+            self.field,
+            format!(
+                "{} must be between {} and {}, not {v}",
+                self.field, self.min, self.max
+            ),
+        ))
+    }
+
+    /// The JSON Schema of the parameter.
+    pub fn schema(&self, default: &Value) -> Value {
+        let mut s = json!({
+            "type": if self.integer { "integer" } else { "number" },
+            "minimum": self.min,
+            "maximum": self.max,
+        });
+        if !default.is_null() {
+            s["default"] = default.clone();
+        }
+        s
+    }
+}
+
+/// cpu: target busy percentage.
+pub const CPU_PERCENT: Range = Range::real("percent", 1.0, 100.0);
+/// cpu: worker threads, 0 = all cores (the upper bound is the host's core count, checked too).
+pub const CPU_CORES: Range = Range::whole("cores", 0.0, 1024.0);
+/// traffic: requests per second; below 0.01 the schedule's interval is longer than any action.
+pub const TRAFFIC_RPS: Range = Range::real("rps", 0.01, 1_000_000.0);
+/// traffic: the rate a ramp starts from.
+pub const TRAFFIC_RAMP_FROM: Range = Range::real("ramp_from", 0.0, 1_000_000.0);
+/// traffic: requests in flight at once.
+pub const TRAFFIC_MAX_IN_FLIGHT: Range = Range::whole("max_in_flight", 1.0, 10_000.0);
+/// network: megabits per second; below 0.01 one datagram's interval is longer than any action.
+pub const NETWORK_MBPS: Range = Range::real("mbps", 0.01, 10_000.0);
+/// disk: operations (reads + writes).
+pub const DISK_OPERATIONS: Range = Range::whole("operations", 1.0, 1e12);
+/// disk: share of operations that write.
+pub const DISK_WRITE_RATIO: Range = Range::real("write_ratio", 0.0, 1.0);
+/// fault: share of requests answered with 500.
+pub const FAULT_ERROR_RATE: Range = Range::real("error_rate", 0.0, 1.0);
+/// fault: capacity factor (1 = unchanged).
+pub const FAULT_CAPACITY: Range = Range::real("capacity", 0.001, 1000.0);
+/// Scenario runs: timeline compression.
+pub const RUN_SPEED: Range = Range::real("speed", 0.01, 1000.0);
+/// Shortest duration or timeout an action accepts, in seconds.
+pub const MIN_DURATION_SECS: f64 = 0.001;
+
+/// The numeric ranges of one kind's parameters.
+pub fn of(kind: Kind) -> &'static [Range] {
+    match kind {
+        Kind::Cpu => &[CPU_PERCENT, CPU_CORES],
+        Kind::Traffic => &[TRAFFIC_RPS, TRAFFIC_RAMP_FROM, TRAFFIC_MAX_IN_FLIGHT],
+        Kind::Network => &[NETWORK_MBPS],
+        Kind::Disk => &[DISK_OPERATIONS, DISK_WRITE_RATIO],
+        Kind::Fault => &[FAULT_ERROR_RATE, FAULT_CAPACITY],
+        Kind::Memory => &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_values_are_outside_and_the_error_names_field_and_range() {
+        for v in [1e-300, 0.0, -1.0, f64::NAN, f64::INFINITY, 2e6] {
+            let e = TRAFFIC_RPS.check(v).unwrap_err();
+            let ApiError::Unprocessable { message, field } = e else {
+                panic!("{v}: not a 422")
+            };
+            assert_eq!(field.as_deref(), Some("rps"));
+            assert!(message.contains("between 0.01 and 1000000"), "{message}");
+        }
+        assert!(TRAFFIC_RPS.check(0.01).is_ok());
+        assert!(NETWORK_MBPS.check(1e-24).is_err());
+        assert!(RUN_SPEED.check(1e-308).is_err());
+    }
+}
