@@ -11,5 +11,6 @@ pub mod metrics;
 pub mod scenarios;
 pub mod server;
 pub mod services;
+pub mod strict_json;
 pub mod supervise;
 pub mod units;

@@ -4,6 +4,7 @@
 use super::engine::Env;
 use super::{Kind, RunCtx, cpu, disk, fault, memory, network, traffic};
 use crate::api::ApiError;
+use crate::strict_json::JsonError;
 use crate::units::{HumanDuration, OUT_OF_RANGE};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -139,7 +140,8 @@ pub fn decode<T: DeserializeOwned>(src: Source<'_>) -> Result<T, ApiError> {
             let trimmed = text.trim();
             if trimmed.is_empty() {
                 decode_json("{}")
-            } else if trimmed.starts_with('{') {
+            } else if text.starts_with('\u{feff}') || trimmed == "null" || trimmed.starts_with('{')
+            {
                 decode_json(trimmed)
             } else if trimmed.starts_with('[') || trimmed.starts_with('"') {
                 Err(ApiError::BadRequest {
@@ -157,17 +159,12 @@ pub fn decode<T: DeserializeOwned>(src: Source<'_>) -> Result<T, ApiError> {
 }
 
 fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            return ApiError::BadRequest {
-                message: format!("malformed JSON: {inner}"),
-                field: None,
-            };
-        }
-        classify(&inner.to_string(), (path != ".").then_some(path))
+    crate::strict_json::from_str(text).map_err(|e| match e {
+        JsonError::Data { path, message } => classify(&message, path),
+        other => ApiError::BadRequest {
+            message: other.to_string(),
+            field: None,
+        },
     })
 }
 

@@ -155,15 +155,11 @@ pub async fn receive(State(st): State<ControlState>, body: Bytes) -> Result<Json
 
 /// Decodes and checks a payload; errors name the field at fault.
 fn parse(body: &[u8]) -> Result<Notification, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    let n: Notification = serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        ApiError::BadRequest {
-            message: format!("not an Alertmanager webhook payload: {inner}"),
-            field: (path != ".").then_some(path),
-        }
-    })?;
+    let n: Notification =
+        crate::strict_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+            message: format!("not an Alertmanager webhook payload: {e}"),
+            field: e.field().map(str::to_string),
+        })?;
     if n.version != "4" {
         return Err(ApiError::bad_field(
             "version",

@@ -49,16 +49,29 @@ impl Auth {
                     .into(),
             ));
         };
-        let given = value.as_bytes().strip_prefix(b"Bearer ").ok_or_else(|| {
+        let given = bearer_token(value.as_bytes()).ok_or_else(|| {
             ApiError::Unauthorized("the Authorization header must be `Bearer <token>`".into())
         })?;
         // ct_eq returns false at once on a length mismatch, which reveals only the length.
-        if bool::from(given.trim_ascii().ct_eq(expected)) {
+        if bool::from(given.ct_eq(expected)) {
             Ok(())
         } else {
             Err(ApiError::Unauthorized("wrong token".into()))
         }
     }
+}
+
+/// The token of `Bearer <token>` as RFC 6750 §2.1 and RFC 7235 §2.1 define it: the scheme is
+/// case-insensitive, one or more spaces separate it from the token, and the token is one
+/// word (no inner whitespace, nothing after it).
+fn bearer_token(value: &[u8]) -> Option<&[u8]> {
+    let (scheme, rest) = value.split_at_checked(6)?;
+    if !scheme.eq_ignore_ascii_case(b"bearer") || rest.first() != Some(&b' ') {
+        return None;
+    }
+    let token = rest.trim_ascii_start();
+    let one_word = !token.is_empty() && !token.iter().any(u8::is_ascii_whitespace);
+    one_word.then_some(token)
 }
 
 /// Middleware: 401 JSON (with `WWW-Authenticate: Bearer`) unless the token matches.
@@ -91,11 +104,19 @@ mod tests {
             "Basic s3cret",
             "s3cret",
             "Bearer ",
+            "Bearer s3c ret",
+            "Bearers3cret",
+            "Bearer\ts3cret",
         ] {
             let v = HeaderValue::from_str(bad).unwrap();
             assert!(auth.check(Some(&v)).is_err(), "{bad} passed");
         }
         assert!(auth.check(None).is_err());
+        // RFC 7235 §2.1: the scheme is case-insensitive and 1*SP separates it from the token.
+        for good in ["bearer s3cret", "BEARER s3cret", "Bearer  s3cret"] {
+            let v = HeaderValue::from_str(good).unwrap();
+            assert!(auth.check(Some(&v)).is_ok(), "{good} refused");
+        }
     }
 
     #[test]

@@ -57,8 +57,15 @@ impl RateLimit {
     }
 }
 
+/// Paths the limit never applies to: a liveness probe must not fail because a script (or
+/// an attacker's 401s) used up the client's bucket. `/metrics` is on its own listener.
+pub const EXEMPT_PATHS: [&str; 1] = ["/healthz"];
+
 /// Middleware: 429 JSON with `Retry-After` (whole seconds, at least 1) beyond the limit.
 pub async fn per_client(State(limit): State<RateLimit>, req: Request, next: Next) -> Response {
+    if EXEMPT_PATHS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
     let ip = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

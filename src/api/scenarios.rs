@@ -162,7 +162,9 @@ pub async fn start(
 }
 
 fn start_params(query: &str, body: &[u8]) -> Result<StartParams, ApiError> {
-    let body = std::str::from_utf8(body).unwrap_or("\u{fffd}").trim();
+    let body = std::str::from_utf8(body).unwrap_or("\u{fffd}");
+    // Only whitespace is trimmed: a byte-order mark stays, for the JSON decoder to name.
+    let body = if body.trim().is_empty() { "" } else { body };
     let bad = |m: String| ApiError::BadRequest {
         message: m,
         field: None,
@@ -170,8 +172,10 @@ fn start_params(query: &str, body: &[u8]) -> Result<StartParams, ApiError> {
     match (query.is_empty(), body.is_empty()) {
         (true, true) => Ok(StartParams::default()),
         (false, true) => serde_urlencoded::from_str(query).map_err(|e| bad(format!("query: {e}"))),
-        (true, false) => serde_json::from_str(body)
-            .map_err(|e| bad(format!("body: {e} (expected e.g. {{\"speed\": 10}})"))),
+        (true, false) => crate::strict_json::from_str(body).map_err(|e| ApiError::BadRequest {
+            message: format!("body: {e} (expected e.g. {{\"speed\": 10}})"),
+            field: e.field().map(str::to_string),
+        }),
         (false, false) => Err(bad(
             "give options either as a body or as query parameters, not both".into(),
         )),

@@ -231,17 +231,8 @@ pub fn parse(text: &str) -> Result<ScenarioFile, String> {
             "the scenario is empty: it needs at least `title`, `duration` and `steps`".into(),
         );
     }
-    if text.trim_start().starts_with('{') {
-        let de = &mut serde_json::Deserializer::from_str(text);
-        return serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            if path == "." || inner.is_syntax() || inner.is_eof() {
-                format!("malformed JSON: {inner}")
-            } else {
-                format!("{path}: {inner}")
-            }
-        });
+    if text.starts_with('\u{feff}') || text.trim_start().starts_with('{') {
+        return crate::strict_json::from_str(text).map_err(|e| e.to_string());
     }
     serde_yaml_ng::from_str(text).map_err(|e| e.to_string())
 }
