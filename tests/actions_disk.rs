@@ -75,7 +75,11 @@ fn stop_ends_the_thread_and_removes_the_scratch_dir() {
         (!e.is_empty()).then_some(e)
     })
     .expect("a scratch dir while running");
-    assert_eq!(dirs, vec![format!("{}-{id}", d.pid())]);
+    // `<pid>.<start time>-<id>`: the start time tells a reused pid from the daemon.
+    assert_eq!(dirs.len(), 1, "{dirs:?}");
+    let (owner, action) = dirs[0].split_once('-').unwrap();
+    assert_eq!(action, id);
+    assert_eq!(owner.split('.').next(), Some(d.pid().to_string().as_str()));
     assert_eq!(disk_threads(d.pid()), 1);
     stop_action(&d, &id);
     assert!(scratch_entries(d.state_dir.path()).is_empty());
@@ -151,4 +155,34 @@ fn sigterm_mid_action_leaves_no_scratch_dir() {
     let exit = d.terminate(Duration::from_secs(15)).expect("exits");
     assert!(exit.success(), "{exit:?}");
     assert!(scratch_entries(d.state_dir.path()).is_empty());
+}
+
+/// Issue 12, finding 2: `kill(pid, 0)` succeeds on a zombie, so a crashed daemon that is still
+/// a zombie kept its scratch alive. The daemon now reads the process state and removes it.
+#[test]
+fn a_scratch_owned_by_a_zombie_is_removed_at_start() {
+    let state = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let zombie = child.id();
+    let is_zombie = || {
+        std::fs::read_to_string(format!("/proc/{zombie}/stat")).is_ok_and(|s| {
+            s.rsplit_once(')')
+                .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+        })
+    };
+    wait_for(Duration::from_secs(5), || is_zombie().then_some(())).expect("a zombie child");
+    let leftover = state
+        .path()
+        .join("scratch")
+        .join(format!("{zombie}-disk-1"));
+    std::fs::create_dir_all(&leftover).unwrap();
+    std::fs::write(leftover.join("data"), vec![0u8; 4096]).unwrap();
+    let d = Daemon::start_in(state, &[], &[]);
+    assert!(is_zombie(), "still a zombie while jolt starts");
+    assert!(
+        !leftover.exists(),
+        "the zombie's scratch survived the start"
+    );
+    drop(d);
+    child.wait().unwrap();
 }
