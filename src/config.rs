@@ -36,6 +36,8 @@ pub struct Config {
     pub scenarios: crate::scenarios::ScenariosConfig,
     /// The simulated services and their baseline traffic.
     pub services: crate::services::ServicesConfig,
+    /// Timeouts and connection caps of the three listeners.
+    pub http: crate::listener::HttpConfig,
 }
 
 impl Default for Config {
@@ -52,6 +54,7 @@ impl Default for Config {
             actions: Default::default(),
             scenarios: Default::default(),
             services: Default::default(),
+            http: Default::default(),
         }
     }
 }
@@ -102,6 +105,8 @@ pub struct ServeArgs {
     pub scenarios: crate::scenarios::ScenariosArgs,
     #[command(flatten)]
     pub services: crate::services::ServicesArgs,
+    #[command(flatten)]
+    pub http: crate::listener::HttpArgs,
 }
 
 impl Config {
@@ -122,6 +127,7 @@ impl Config {
         args.actions.apply(&mut cfg.actions);
         args.scenarios.apply(&mut cfg.scenarios);
         args.services.apply(&mut cfg.services);
+        args.http.apply(&mut cfg.http);
         cfg.validate()?;
         Ok(cfg)
     }
@@ -148,6 +154,7 @@ impl Config {
         self.control.validate(self.control_listen)?;
         self.actions.validate()?;
         self.services.validate()?;
+        self.http.validate()?;
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod events;
+pub mod listener;
 pub mod logging;
 pub mod metrics;
 pub mod scenarios;

@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::events::Events;
 use crate::metrics::{self, Exposition};
-use crate::{actions, api, scenarios, services};
+use crate::{actions, api, listener, scenarios, services};
 use anyhow::Context;
 use prometheus_client::registry::Registry;
 use std::future::Future;
@@ -73,6 +73,7 @@ pub async fn run(
     registry.register_collector(Box::new(host));
     let events = Events::new(&mut registry);
     let alerts = api::AlertMetrics::new(&mut registry);
+    let http = listener::HttpMetrics::new(&mut registry);
     let security = api::Security::new(&config.control, listeners.control.local_addr()?)?;
     let sim = services::Services::register(&config.services, &mut registry);
     sim.spawn(&tasks, &root);
@@ -97,12 +98,10 @@ pub async fn run(
     reload_on_hangup(&tasks, &root, scenarios.clone())?;
     let exposition = Exposition::new(registry);
 
-    serve(
-        &tasks,
-        &root,
-        listeners.metrics,
-        metrics::router(exposition),
-    );
+    let serve = |name, l, router| {
+        listener::serve(&tasks, &root, name, l, router, config.http, http.clone());
+    };
+    serve("metrics", listeners.metrics, metrics::router(exposition));
     let control = api::ControlState {
         engine: engine.clone(),
         events,
@@ -111,8 +110,8 @@ pub async fn run(
         shutdown: root.clone(),
         scenarios,
     };
-    serve(&tasks, &root, listeners.control, api::router(control));
-    serve(&tasks, &root, listeners.services, services::router(sim));
+    serve("control", listeners.control, api::router(control));
+    serve("services", listeners.services, services::router(sim));
 
     shutdown.await;
     tracing::info!("shutting down");
@@ -153,25 +152,6 @@ fn reload_on_hangup(
         }
     });
     Ok(())
-}
-
-/// Serves `router` on `listener` until `root` is cancelled.
-fn serve(
-    tasks: &TaskTracker,
-    root: &CancellationToken,
-    listener: TcpListener,
-    router: axum::Router,
-) {
-    let token = root.clone();
-    tasks.spawn(async move {
-        let app = router.into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(listener, app)
-            .with_graceful_shutdown(token.cancelled_owned())
-            .await;
-        if let Err(e) = result {
-            tracing::error!(error = %e, "listener failed");
-        }
-    });
 }
 
 /// Resolves on SIGINT or SIGTERM.
