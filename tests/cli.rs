@@ -101,7 +101,7 @@ fn bad_parameters_exit_non_zero_with_the_api_message() {
         (&["action", "cpu", "--bogus", "1"], "unknown field `bogus`"),
         (
             &["action", "cpu", "--percent", "500"],
-            "percent must be in (0, 100]",
+            "percent must be between 1 and 100, not 500",
         ),
         (&["action", "warp"], "unknown action kind `warp`"),
         (&["stop", "cpu-999"], "no action with id `cpu-999`"),
