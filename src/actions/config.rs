@@ -1,7 +1,7 @@
 //! Limits of the action engine.
 
 use crate::config::set;
-use crate::units::SizeSpec;
+use crate::units::{HumanDuration, SizeSpec};
 use clap::Args;
 use serde::Deserialize;
 
@@ -19,6 +19,10 @@ pub struct ActionsConfig {
     pub disk_max_bytes: SizeSpec,
     /// `host:port` peers that traffic and network actions may target besides jolt's own.
     pub allow_targets: Vec<String>,
+    /// Longest duration an action may ask for (a fuzzer's or a classroom's jolt sets it low).
+    pub max_duration: HumanDuration,
+    /// Largest size a memory action may ask for, besides the reserve rule; none = no cap.
+    pub memory_max_bytes: Option<SizeSpec>,
 }
 
 impl Default for ActionsConfig {
@@ -29,6 +33,8 @@ impl Default for ActionsConfig {
             memory_reserve: None,
             disk_max_bytes: SizeSpec::Bytes(1 << 30),
             allow_targets: Vec::new(),
+            max_duration: HumanDuration(std::time::Duration::from_secs(365 * 86_400)),
+            memory_max_bytes: None,
         }
     }
 }
@@ -53,6 +59,12 @@ pub struct ActionsArgs {
         value_delimiter = ','
     )]
     pub allow_targets: Vec<String>,
+    /// Longest duration an action may ask for [default: 365 days]
+    #[arg(long, env = "JOLT_MAX_ACTION_DURATION", value_name = "DURATION")]
+    pub max_action_duration: Option<HumanDuration>,
+    /// Largest size of a memory action, e.g. 64MiB [default: no cap besides the reserve]
+    #[arg(long, env = "JOLT_MEMORY_MAX_BYTES", value_name = "SIZE")]
+    pub memory_max_bytes: Option<SizeSpec>,
 }
 
 impl ActionsArgs {
@@ -61,6 +73,8 @@ impl ActionsArgs {
         set(&mut cfg.max_active, self.max_active_actions);
         set(&mut cfg.memory_reserve, self.memory_reserve.map(Some));
         set(&mut cfg.disk_max_bytes, self.disk_max_bytes);
+        set(&mut cfg.max_duration, self.max_action_duration);
+        set(&mut cfg.memory_max_bytes, self.memory_max_bytes.map(Some));
         if !self.allow_targets.is_empty() {
             cfg.allow_targets = self.allow_targets.clone();
         }

@@ -83,7 +83,17 @@ impl Engine {
         parent: Option<&CancellationToken>,
     ) -> Result<ActionView, ApiError> {
         let kind = params.kind();
-        if let Err(e) = params.validate(&self.env) {
+        let max = self.env.config.max_duration;
+        let checked = params
+            .validate(&self.env)
+            .and_then(|()| match params.duration() {
+                Some(d) if d > max.0 => Err(ApiError::unprocessable(
+                    "duration",
+                    format!("duration must be at most {max} (actions.max_duration)"),
+                )),
+                _ => Ok(()),
+            });
+        if let Err(e) = checked {
             self.env.events.emit(
                 "action_refused",
                 Severity::Warning,

@@ -143,8 +143,9 @@ pub struct ActionView {
     pub elapsed_seconds: f64,
     /// 0..1.
     pub progress: f64,
-    /// What is measured now (host CPU %, resident bytes, operations done, rps...).
-    #[schema(value_type = Object)]
+    /// What is measured now (host CPU %, resident bytes, operations done, rps...); null until
+    /// the first measurement.
+    #[schema(value_type = Option<Object>)]
     pub achieved: serde_json::Value,
     /// Scenario run id, or null.
     pub run: Option<String>,

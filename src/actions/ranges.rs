@@ -104,6 +104,47 @@ pub fn of(kind: Kind) -> &'static [Range] {
     }
 }
 
+/// Parameters that take one of a few words (serde enums of the kinds).
+pub fn choices(kind: Kind) -> &'static [(&'static str, &'static [&'static str])] {
+    match kind {
+        Kind::Cpu => &[("mode", &["host", "add"])],
+        Kind::Disk => &[("pattern", &["random", "sequential"])],
+        Kind::Network => &[("protocol", &["udp", "tcp"])],
+        _ => &[],
+    }
+}
+
+/// Duration parameters: `"10s"`, `"1m 30s"` or a number of seconds.
+const DURATIONS: [&str; 4] = ["duration", "ramp", "latency", "timeout"];
+/// Size parameters: a number of bytes, `"500MB"`, `"2GiB"` or (memory) `"25%"`.
+const SIZES: [&str; 2] = ["size", "block_size"];
+
+/// The JSON Schema of one parameter of `kind`, given its default: its range, its words, or
+/// the duration and size forms; `None` for a parameter with no special shape.
+pub fn param_schema(kind: Kind, field: &str, default: &Value) -> Option<Value> {
+    let mut s = if let Some(r) = of(kind).iter().find(|r| r.field == field) {
+        return Some(r.schema(default));
+    } else if let Some((_, words)) = choices(kind).iter().find(|(f, _)| *f == field) {
+        json!({ "type": "string", "enum": words })
+    } else if DURATIONS.contains(&field) {
+        json!({ "oneOf": [
+            { "type": "number", "minimum": 0, "maximum": 31_536_000 },
+            { "type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)( [0-9]{1,9}(ms|s|m|h|d))*$" }
+        ] })
+    } else if SIZES.contains(&field) {
+        json!({ "oneOf": [
+            { "type": "integer", "minimum": 0 },
+            { "type": "string", "pattern": "^[0-9]{1,12}(B|KB|KiB|MB|MiB|GB|GiB|%)$" }
+        ] })
+    } else {
+        return None;
+    };
+    if !default.is_null() {
+        s["default"] = default.clone();
+    }
+    Some(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +162,27 @@ mod tests {
         assert!(TRAFFIC_RPS.check(0.01).is_ok());
         assert!(NETWORK_MBPS.check(1e-24).is_err());
         assert!(RUN_SPEED.check(1e-308).is_err());
+    }
+
+    /// Every documented word is accepted by the kind's decoder, and nothing else is.
+    #[test]
+    fn the_words_are_the_decoders_words() {
+        use crate::actions::{Params, Source};
+        for kind in Kind::ALL {
+            for (field, words) in choices(kind) {
+                for w in *words {
+                    let body = format!("{{\"{field}\": \"{w}\"}}");
+                    assert!(
+                        Params::parse(kind, Source::Body(body.as_bytes())).is_ok(),
+                        "{kind}.{field}={w}"
+                    );
+                }
+                let body = format!("{{\"{field}\": \"nonsense\"}}");
+                assert!(
+                    Params::parse(kind, Source::Body(body.as_bytes())).is_err(),
+                    "{kind}.{field}"
+                );
+            }
+        }
     }
 }

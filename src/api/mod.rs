@@ -10,6 +10,7 @@ mod events;
 mod help;
 mod limits;
 pub mod openapi;
+mod openapi_exact;
 mod scenarios;
 mod security;
 mod stream;

@@ -52,8 +52,19 @@ pub struct ApiDoc;
 /// `GET /openapi.json`.
 #[utoipa::path(get, path = "/openapi.json", tag = "meta",
     responses((status = 200, description = "This document", content_type = "application/json")))]
-pub async fn document() -> Json<Document> {
-    Json(spec())
+pub async fn document(
+    axum::extract::State(st): axum::extract::State<super::ControlState>,
+) -> Json<serde_json::Value> {
+    let env = st.engine.env();
+    Json(exact_spec(&env.services.names(), &env.config))
+}
+
+/// The document as served: [`spec`] refined by `openapi_exact` to describe the API exactly;
+/// `services` are the simulated services fault and traffic actions may name.
+pub fn exact_spec(services: &[&str], limits: &crate::actions::ActionsConfig) -> serde_json::Value {
+    let mut doc = serde_json::to_value(spec()).unwrap_or_default();
+    super::openapi_exact::refine(&mut doc, services, limits);
+    doc
 }
 
 /// The whole document: [`ApiDoc`] plus the per-file documents of other route files.
@@ -161,5 +172,79 @@ mod tests {
         }
         assert_eq!(examples["cpu"]["value"]["percent"], 90.0);
         assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+    }
+
+    /// One operation per kind whose schema carries the validator's ranges; the scenario format
+    /// is the body of PUT; every operation lists 401 and 429; `achieved` may be null.
+    #[test]
+    fn the_served_document_is_exact() {
+        let limits = crate::actions::ActionsConfig {
+            max_duration: crate::units::HumanDuration(std::time::Duration::from_secs(2)),
+            ..Default::default()
+        };
+        let doc = exact_spec(&["auth", "payment"], &limits);
+        assert!(doc["paths"]["/actions/{kind}"].is_null());
+        for kind in Kind::ALL {
+            let op = &doc["paths"][format!("/actions/{kind}")]["post"];
+            let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+            assert_eq!(schema["additionalProperties"], false, "{kind}: {schema}");
+            for r in crate::actions::ranges::of(kind) {
+                assert_eq!(
+                    schema["properties"][r.field]["minimum"], r.min,
+                    "{kind}.{}",
+                    r.field
+                );
+                assert_eq!(
+                    schema["properties"][r.field]["maximum"], r.max,
+                    "{kind}.{}",
+                    r.field
+                );
+            }
+            assert!(op["responses"]["201"].is_object(), "{kind}");
+        }
+        let rps = &doc["paths"]["/actions/traffic"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"]["properties"]["rps"];
+        assert_eq!(rps["minimum"], crate::actions::ranges::TRAFFIC_RPS.min);
+        let put = &doc["paths"]["/scenarios/{name}"]["put"]["requestBody"]["content"];
+        assert_eq!(
+            put["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ScenarioFile"
+        );
+        assert!(doc["components"]["schemas"]["Action"]["oneOf"].is_array());
+        assert!(
+            !doc.to_string().contains("#/$defs/"),
+            "dangling JSON Schema refs"
+        );
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if path != "/healthz" {
+                    for status in ["401", "429"] {
+                        assert!(
+                            op["responses"][status].is_object(),
+                            "{method} {path} {status}"
+                        );
+                    }
+                }
+            }
+        }
+        let achieved = &doc["components"]["schemas"]["ActionView"]["properties"]["achieved"];
+        assert!(achieved.to_string().contains("null"), "{achieved}");
+        let fault = &doc["paths"]["/actions/fault"]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        assert_eq!(
+            fault["properties"]["service"]["enum"],
+            serde_json::json!(["auth", "payment"])
+        );
+        assert_eq!(fault["required"], serde_json::json!(["service"]));
+        // The configured caps are the documented maxima, and the examples respect them.
+        let cpu =
+            &doc["paths"]["/actions/cpu"]["post"]["requestBody"]["content"]["application/json"];
+        assert_eq!(
+            cpu["schema"]["properties"]["duration"]["oneOf"][0]["maximum"],
+            2.0
+        );
+        assert_eq!(cpu["example"]["duration"], "2s");
+        let version = &doc["components"]["schemas"]["Notification"]["properties"]["version"];
+        assert_eq!(version["enum"], serde_json::json!(["4"]));
     }
 }

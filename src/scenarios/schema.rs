@@ -44,11 +44,8 @@ pub fn action_schema() -> Schema {
             props.insert("kind".into(), json!({ "const": kind.as_str() }));
             if let Value::Object(defaults) = defaults {
                 for (name, default) in defaults {
-                    let range = ranges::of(kind).iter().find(|r| r.field == name);
-                    let schema = match range {
-                        Some(r) => r.schema(&default),
-                        None => param_schema(&default),
-                    };
+                    let schema = ranges::param_schema(kind, &name, &default)
+                        .unwrap_or_else(|| param_schema(&default));
                     props.insert(name, schema);
                 }
             }

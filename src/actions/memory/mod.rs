@@ -59,6 +59,14 @@ impl MemoryParams {
                 "size must be at least 1 byte",
             ));
         }
+        if let Some(cap) = env.config.memory_max_bytes.map(|c| c.resolve(budget.total))
+            && size > cap
+        {
+            return Err(ApiError::unprocessable(
+                "size",
+                format!("size must be at most {cap} bytes (actions.memory_max_bytes)"),
+            ));
+        }
         budget.check(size)?;
         self.size = SizeSpec::Bytes(size);
         Ok(())
