@@ -3,8 +3,8 @@
 //! instead of a task that vanishes and leaves its record `running` forever.
 //!
 //! `JOLT_TEST_PANIC=<point>` makes the named point panic, so tests can prove the supervision
-//! over real HTTP: `action:<kind>` (an action's task, after it started) or `run` (a run's
-//! driver, once its first step started). It is a test hook; nothing sets it in production.
+//! over real HTTP: `action:<kind>` (an action's task, after it started), `traffic:worker` (a
+//! sub-task of a traffic action) or `run` (a run's driver, once its first step started). It is a test hook; nothing sets it in production.
 
 use futures_util::FutureExt;
 use std::any::Any;
@@ -16,7 +16,10 @@ pub const TEST_PANIC_ENV: &str = "JOLT_TEST_PANIC";
 
 /// Awaits `f`; a panic comes back as `Err` with the panic's message.
 pub async fn catch_panic<F: Future>(f: F) -> Result<F::Output, String> {
-    AssertUnwindSafe(f).catch_unwind().await.map_err(message)
+    AssertUnwindSafe(f)
+        .catch_unwind()
+        .await
+        .map_err(panic_message)
 }
 
 /// Panics when the test hook names `point`.
@@ -26,7 +29,8 @@ pub fn injection_point(point: &str) {
     }
 }
 
-fn message(panic: Box<dyn Any + Send>) -> String {
+/// The message of a caught panic (a `JoinError::into_panic` or `catch_unwind` payload).
+pub fn panic_message(panic: Box<dyn Any + Send>) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = panic.downcast_ref::<String>() {

@@ -140,3 +140,35 @@ fn absurd_rates_and_speeds_are_refused_with_field_and_range() {
     let (_, runs) = call("GET", &d.control_url("/runs"), "");
     assert_eq!(runs, serde_json::json!([]));
 }
+
+/// A sub-task's panic (a traffic worker) fails its action too, instead of leaving it running
+/// short of workers.
+#[test]
+fn a_panicking_traffic_worker_fails_its_action() {
+    let d = Daemon::start_with_env(&[], &[("JOLT_TEST_PANIC", "traffic:worker")]);
+    let (status, a) = call(
+        "POST",
+        &d.control_url("/actions/traffic"),
+        r#"{"rps": 20, "duration": "30s", "target": "echo"}"#,
+    );
+    assert_eq!(status, 201, "{a}");
+    let id = a["id"].as_str().unwrap();
+    let a = wait_ended(&d, id, Duration::from_secs(5));
+    assert_eq!(a["state"], "failed", "{a}");
+    assert!(
+        a["error"]
+            .as_str()
+            .unwrap()
+            .contains("traffic worker panicked"),
+        "{a}"
+    );
+    let body = d.scrape();
+    assert_eq!(
+        metric(&body, "jolt_actions_active", &[("kind", "traffic")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        metric(&body, "jolt_traffic_target_requests_per_second", &[]),
+        Some(0.0)
+    );
+}

@@ -51,6 +51,21 @@ enum End {
     Done,
     /// The action was stopped.
     Stopped,
+    /// A worker panicked: the action fails rather than run on short of a worker.
+    Failed(String),
+}
+
+/// Collects the workers that have ended; a panic among them is the action's failure.
+fn reap(workers: &mut JoinSet<()>) -> Result<(), String> {
+    while let Some(r) = workers.try_join_next() {
+        if let Err(e) = r
+            && e.is_panic()
+        {
+            let panic = crate::supervise::panic_message(e.into_panic());
+            return Err(format!("a traffic worker panicked: {panic}"));
+        }
+    }
+    Ok(())
 }
 
 /// Runs the schedule, then lets the workers finish what was sent (unless stopped).
@@ -115,6 +130,9 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
             shared.stats.dropped.fetch_add(dropped, Relaxed);
             ctx.env.metrics.traffic_dropped.inc_by(dropped);
         }
+        if let Err(e) = reap(&mut workers) {
+            break End::Failed(e);
+        }
         let backlog = tx.len();
         let idle = shared.idle.load(Relaxed);
         if backlog > idle && workers.len() < p.max_in_flight {
@@ -142,18 +160,30 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
     drop(tx);
     drop(rx);
     rate.set(0.0);
+    let mut outcome = match &end {
+        End::Failed(e) => Err(e.clone()),
+        _ => Ok(()),
+    };
     if let End::Done = end {
         loop {
             tokio::select! {
                 _ = ctx.cancelled() => break,
-                r = workers.join_next() => if r.is_none() { break },
+                r = workers.join_next() => match r {
+                    None => break,
+                    Some(Err(e)) if e.is_panic() => {
+                        let panic = crate::supervise::panic_message(e.into_panic());
+                        outcome = Err(format!("a traffic worker panicked: {panic}"));
+                        break;
+                    }
+                    Some(_) => {}
+                },
             }
         }
     }
     // Aborts whatever is still in flight; dropping the workers closes their connections.
     workers.shutdown().await;
     report(&ctx, &p, &shared, &schedule, 0, true);
-    Ok(())
+    outcome
 }
 
 async fn lookup(authority: &str) -> Result<SocketAddr, String> {

@@ -112,6 +112,7 @@ fn labels(s: &Shared, code: &str) -> TrafficLabels {
 /// Serves due times from `backlog` until it is closed and empty. The producer counts this
 /// worker idle when it spawns it.
 pub async fn run(shared: Arc<Shared>, backlog: async_channel::Receiver<Instant>) {
+    crate::supervise::injection_point("traffic:worker");
     let mut conn: Option<Http1> = None;
     let mut codes = Codes::new(&shared);
     // One timer per worker rather than one per request: it is re-armed only when it fires
