@@ -10,7 +10,7 @@ use serde_json::json;
 use std::time::Duration;
 
 /// The largest latency a fault may add.
-const MAX_LATENCY: Duration = Duration::from_secs(60);
+const MAX_LATENCY: Duration = Duration::from_secs(super::ranges::MAX_LATENCY_SECS);
 /// How often `achieved` is refreshed.
 const REPORT_EVERY: Duration = Duration::from_millis(250);
 

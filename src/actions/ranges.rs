@@ -114,10 +114,30 @@ pub fn choices(kind: Kind) -> &'static [(&'static str, &'static [&'static str])]
     }
 }
 
-/// Duration parameters: `"10s"`, `"1m 30s"` or a number of seconds.
-const DURATIONS: [&str; 4] = ["duration", "ramp", "latency", "timeout"];
-/// Size parameters: a number of bytes, `"500MB"`, `"2GiB"` or (memory) `"25%"`.
-const SIZES: [&str; 2] = ["size", "block_size"];
+/// Duration parameters (`"10s"`, `"1m 30s"` or a number of seconds) with their range in
+/// seconds: a year at most (`HumanDuration`), a fault's latency a minute.
+const DURATIONS: [(&str, f64, f64); 4] = [
+    ("duration", MIN_DURATION_SECS, YEAR),
+    ("ramp", 0.0, YEAR),
+    ("latency", 0.0, MAX_LATENCY_SECS as f64),
+    ("timeout", MIN_DURATION_SECS, YEAR),
+];
+/// Size parameters (a number of bytes, `"500MB"`, `"2GiB"`, or for memory `"25%"`) with their
+/// range in bytes (a disk block: 512 B to 64 MiB).
+const SIZES: [(&str, f64, f64); 2] = [
+    ("size", 1.0, u64::MAX as f64),
+    (
+        "block_size",
+        *BLOCK_BYTES.start() as f64,
+        *BLOCK_BYTES.end() as f64,
+    ),
+];
+/// disk: bytes per operation.
+pub const BLOCK_BYTES: std::ops::RangeInclusive<u64> = 512..=(64 << 20);
+/// fault: the largest latency a fault may add, in seconds.
+pub const MAX_LATENCY_SECS: u64 = 60;
+/// A year in seconds, the longest duration jolt parses.
+const YEAR: f64 = 365.0 * 86_400.0;
 
 /// The JSON Schema of one parameter of `kind`, given its default: its range, its words, or
 /// the duration and size forms; `None` for a parameter with no special shape.
@@ -126,15 +146,20 @@ pub fn param_schema(kind: Kind, field: &str, default: &Value) -> Option<Value> {
         return Some(r.schema(default));
     } else if let Some((_, words)) = choices(kind).iter().find(|(f, _)| *f == field) {
         json!({ "type": "string", "enum": words })
-    } else if DURATIONS.contains(&field) {
+    } else if let Some((_, min, max)) = DURATIONS.iter().find(|(f, ..)| *f == field) {
         json!({ "oneOf": [
-            { "type": "number", "minimum": 0, "maximum": 31_536_000 },
+            { "type": "number", "minimum": min, "maximum": max },
             { "type": "string", "pattern": "^[0-9]{1,9}(ms|s|m|h|d)( [0-9]{1,9}(ms|s|m|h|d))*$" }
         ] })
-    } else if SIZES.contains(&field) {
+    } else if let Some((_, min, max)) = SIZES.iter().find(|(f, ..)| *f == field) {
+        let units = if field == "size" {
+            "B|KB|KiB|MB|MiB|GB|GiB|%"
+        } else {
+            "B|KB|KiB|MB|MiB"
+        };
         json!({ "oneOf": [
-            { "type": "integer", "minimum": 0 },
-            { "type": "string", "pattern": "^[0-9]{1,12}(B|KB|KiB|MB|MiB|GB|GiB|%)$" }
+            { "type": "integer", "minimum": min, "maximum": max },
+            { "type": "string", "pattern": format!("^[0-9]{{1,12}}({units})$") }
         ] })
     } else {
         return None;

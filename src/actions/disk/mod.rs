@@ -26,7 +26,7 @@ use storm::{Counters, Plan, Tally};
 pub const THREAD_NAME: &str = "jolt-disk";
 
 /// Smallest and largest `block_size`.
-const BLOCK_RANGE: std::ops::RangeInclusive<u64> = 512..=(64 << 20);
+const BLOCK_RANGE: std::ops::RangeInclusive<u64> = super::ranges::BLOCK_BYTES;
 
 /// Share of the filesystem that must stay free after the scratch file is laid out.
 const FREE_HEADROOM: f64 = 0.05;
