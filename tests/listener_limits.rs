@@ -68,9 +68,13 @@ fn a_header_trickled_every_two_seconds_is_cut_on_every_listener() {
 #[test]
 fn a_body_trickled_every_two_seconds_is_cut() {
     let d = Daemon::start(&["--http-body-timeout", "3s"]);
-    let head = "POST /actions/cpu HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
-                Content-Length: 1000\r\n\r\n{";
-    let closed = trickle(d.control, head, " ", Duration::from_secs(20));
+    // The control API answers only to its own names (DNS rebinding): send its address.
+    let head = format!(
+        "POST /actions/cpu HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: 1000\r\n\r\n{{",
+        d.control
+    );
+    let closed = trickle(d.control, &head, " ", Duration::from_secs(20));
     assert!(closed, "a body trickle stayed open for 20 s");
     assert!(rejected(&d, "control", "body_timeout") >= 1.0);
     let (_, _, list) = get(&d.control_url("/actions"), None);
