@@ -217,6 +217,7 @@ mod tests {
         );
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {
+                assert!(op["responses"]["403"].is_object(), "{method} {path} 403");
                 if path != "/healthz" {
                     for status in ["401", "429"] {
                         assert!(

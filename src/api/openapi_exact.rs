@@ -4,8 +4,8 @@
 //!   validator enforces, from `actions::ranges`, via the scenario format's action schema);
 //! - the scenario format (the JSON Schema of `/scenarios/schema.json`) as the body of
 //!   `PUT /scenarios/{name}`;
-//! - every error status an operation can answer (401 with a token, 429 over the rate, 413 for
-//!   bodies, 400 for bad parameters, 404 for unknown ids);
+//! - every error status an operation can answer (403 from the browser rules, 401 with a token,
+//!   429 over the rate, 413 for bodies, 400 for bad parameters, 404 for unknown ids);
 //! - the Alertmanager webhook's `version` and `status` values.
 
 use crate::actions::{ActionsConfig, Kind};
@@ -231,7 +231,10 @@ fn error_statuses(doc: &mut Value) {
             continue;
         };
         for (method, op) in item.iter_mut() {
-            let mut add: Vec<(&str, &str)> = Vec::new();
+            let mut add: Vec<(&str, &str)> = vec![(
+                "403",
+                "A browser request from a page, or under a Host name, that is not allowed",
+            )];
             if path != "/healthz" {
                 add.push((
                     "401",
