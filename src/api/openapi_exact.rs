@@ -106,17 +106,44 @@ fn name_services(kind: Kind, schema: &mut Value, services: &[&str]) {
 }
 
 /// This jolt's caps as the maxima: the longest duration, the largest memory size.
+/// A parameter whose default lies beyond a cap becomes required: leaving it out is refused.
 fn apply_caps(schema: &mut Value, limits: &ActionsConfig) {
     let Some(props) = schema["properties"].as_object_mut() else {
         return;
     };
+    let mut required = Vec::new();
     if let Some(d) = props.get_mut("duration") {
-        d["oneOf"][0]["maximum"] = json!(limits.max_duration.0.as_secs_f64());
+        let max = limits.max_duration;
+        d["oneOf"][0]["maximum"] = json!(max.0.as_secs_f64());
+        let default = d["default"]
+            .as_str()
+            .and_then(|t| HumanDuration::parse(t).ok());
+        if default.is_some_and(|d| d > max) {
+            required.push("duration");
+        }
     }
     if let (Some(s), Some(SizeSpec::Bytes(cap))) = (props.get_mut("size"), limits.memory_max_bytes)
     {
         s["oneOf"][0]["maximum"] = json!(cap);
+        if s["default"].as_u64().is_some_and(|d| d > cap) {
+            required.push("size");
+        }
     }
+    if let (Some(ops), Some(block), SizeSpec::Bytes(cap)) = (
+        props.get("operations").and_then(|o| o["default"].as_u64()),
+        props.get("block_size").and_then(|b| b["default"].as_u64()),
+        limits.disk_max_bytes,
+    ) && ops.saturating_mul(block) > cap
+    {
+        required.push("operations");
+    }
+    if required.is_empty() {
+        return;
+    }
+    let list = schema["required"].as_array().cloned().unwrap_or_default();
+    let mut list: Vec<Value> = list;
+    list.extend(required.into_iter().map(|r| json!(r)));
+    schema["required"] = Value::Array(list);
 }
 
 /// The kind's defaults, made into a request this jolt accepts: within its caps, and naming a
