@@ -1,6 +1,7 @@
 //! The `services:` section: which simulated services exist, how fast and how reliable each
 //! is when healthy, how much load each takes before requests queue, and the baseline traffic.
 
+use super::objective::{Objective, SloSpec};
 use crate::config::set;
 use crate::units::HumanDuration;
 use anyhow::bail;
@@ -35,6 +36,20 @@ pub struct ServiceSpec {
     pub error_ratio: f64,
     /// Requests served at once; more wait in a queue, so a flood raises latency.
     pub capacity: u32,
+    /// What the alerts hold it to; fields left out are derived (see `objective.rs`).
+    #[serde(skip_serializing_if = "is_default")]
+    pub slo: SloSpec,
+}
+
+fn is_default(slo: &SloSpec) -> bool {
+    *slo == SloSpec::default()
+}
+
+impl ServiceSpec {
+    /// The objective the Prometheus rules judge this service against.
+    pub fn objective(&self) -> Objective {
+        Objective::resolve(&self.slo, self.latency.0, self.spread, self.error_ratio)
+    }
 }
 
 impl Default for ServiceSpec {
@@ -49,6 +64,7 @@ fn spec(median_ms: u64, spread: f64, error_ratio: f64, capacity: u32) -> Service
         spread,
         error_ratio,
         capacity,
+        slo: SloSpec::default(),
     }
 }
 
@@ -120,6 +136,7 @@ impl ServicesConfig {
             if !(1..=100_000).contains(&s.capacity) {
                 bail!("services.catalog.{name}.capacity: must be between 1 and 100000");
             }
+            s.slo.validate(&format!("services.catalog.{name}"))?;
         }
         Ok(())
     }
@@ -163,5 +180,29 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("bogus"), "{err}");
+    }
+
+    #[test]
+    fn builtin_objectives_and_an_explicit_slo() {
+        let c = ServicesConfig::default();
+        let o = |n: &str| {
+            let o = c.catalog[n].objective();
+            (o.latency.as_millis(), o.error_ratio)
+        };
+        // The README table documents these.
+        assert_eq!(o("auth"), (52, 0.01));
+        assert_eq!(o("payment"), (282, 0.025));
+        assert_eq!(o("reporting"), (1278, 0.05));
+        assert_eq!(o("search"), (188, 0.025));
+        let c: ServicesConfig =
+            serde_yaml_ng::from_str("catalog:\n  cart: {slo: {latency: 300ms}}\n").unwrap();
+        c.validate().unwrap();
+        let cart = c.catalog["cart"].objective();
+        assert_eq!(cart.latency, Duration::from_millis(300));
+        assert_eq!(cart.error_ratio, 0.025);
+        let c: ServicesConfig =
+            serde_yaml_ng::from_str("catalog:\n  cart: {slo: {error_ratio: 0}}\n").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("services.catalog.cart.slo.error_ratio"), "{e}");
     }
 }

@@ -37,6 +37,9 @@ pub struct ServiceFamilies {
     in_flight: Family<ServiceLabels, Gauge>,
     queued: Family<ServiceLabels, Gauge>,
     capacity: Family<ServiceLabels, Gauge>,
+    slow: Family<ServiceLabels, Counter>,
+    objective_latency: Family<ServiceLabels, FGauge>,
+    objective_errors: Family<ServiceLabels, FGauge>,
 }
 
 /// One service's series.
@@ -60,6 +63,13 @@ pub struct ServiceSeries {
     pub queued: Gauge,
     /// Requests it serves at once now (faults may scale it).
     pub capacity: Gauge,
+    /// Requests answered slower than the latency objective: the share of them is exact where a
+    /// p99 from the histogram's buckets is an interpolation.
+    pub slow: Counter,
+    /// The p99 latency objective, in seconds.
+    pub objective_latency: FGauge,
+    /// The error-ratio objective.
+    pub objective_errors: FGauge,
 }
 
 impl ServiceFamilies {
@@ -73,6 +83,9 @@ impl ServiceFamilies {
             in_flight: Family::default(),
             queued: Family::default(),
             capacity: Family::default(),
+            slow: Family::default(),
+            objective_latency: Family::default(),
+            objective_errors: Family::default(),
         };
         r.register(
             "jolt_service_requests",
@@ -109,6 +122,21 @@ impl ServiceFamilies {
             "Requests a simulated service serves at once (faults may scale it)",
             f.capacity.clone(),
         );
+        r.register(
+            "jolt_service_slow_requests",
+            "Requests a simulated service answered slower than its latency objective",
+            f.slow.clone(),
+        );
+        r.register(
+            "jolt_service_objective_latency_seconds",
+            "p99 latency objective of a simulated service (catalog slo, or derived from its median and spread)",
+            f.objective_latency.clone(),
+        );
+        r.register(
+            "jolt_service_objective_error_ratio",
+            "Error-ratio objective of a simulated service (catalog slo, or derived from its base error ratio)",
+            f.objective_errors.clone(),
+        );
         f
     }
 
@@ -135,6 +163,9 @@ impl ServiceFamilies {
             in_flight: self.in_flight.get_or_create(&l).clone(),
             queued: self.queued.get_or_create(&l).clone(),
             capacity: self.capacity.get_or_create(&l).clone(),
+            slow: self.slow.get_or_create(&l).clone(),
+            objective_latency: self.objective_latency.get_or_create(&l).clone(),
+            objective_errors: self.objective_errors.get_or_create(&l).clone(),
         }
     }
 }

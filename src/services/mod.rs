@@ -8,12 +8,14 @@
 mod background;
 mod config;
 mod metrics;
+mod objective;
 mod routes;
 mod service;
 #[cfg(test)]
 pub(crate) mod testing;
 
 pub use config::{ServiceSpec, ServicesArgs, ServicesConfig};
+pub use objective::{Objective, SloSpec};
 pub use routes::router;
 pub use service::{Fault, FaultGuard, Service};
 

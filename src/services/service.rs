@@ -72,6 +72,8 @@ pub struct Service {
     next_fault: AtomicU64,
     effect: Effect,
     series: ServiceSeries,
+    /// Answers slower than this count in `jolt_service_slow_requests_total`.
+    objective_latency: f64,
     ok_body: Bytes,
     failed_body: Bytes,
     down_body: Bytes,
@@ -99,7 +101,13 @@ impl Service {
         let median = spec.latency.0.as_secs_f64().max(1e-6);
         let latency = LogNormal::new(median.ln(), spec.spread).expect("validated spread");
         let body = |v: serde_json::Value| Bytes::from(format!("{v}\n"));
+        let objective = spec.objective();
+        series
+            .objective_latency
+            .set(objective.latency.as_secs_f64());
+        series.objective_errors.set(objective.error_ratio);
         let s = Arc::new(Service {
+            objective_latency: objective.latency.as_secs_f64(),
             name: name.to_string(),
             latency,
             gate: Semaphore::new(spec.capacity as usize * SCALE as usize),
@@ -165,9 +173,11 @@ impl Service {
                 StatusCode::OK
             }
         };
-        self.series
-            .duration
-            .observe(arrived.elapsed().as_secs_f64());
+        let took = arrived.elapsed().as_secs_f64();
+        self.series.duration.observe(took);
+        if took > self.objective_latency {
+            self.series.slow.inc();
+        }
         let (counter, body) = match status {
             StatusCode::OK => (&self.series.ok, &self.ok_body),
             StatusCode::INTERNAL_SERVER_ERROR => (&self.series.failed, &self.failed_body),
@@ -256,7 +266,9 @@ impl Service {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::SloSpec;
     use crate::services::metrics::ServiceFamilies;
+    use crate::units::HumanDuration;
 
     fn service(spec: ServiceSpec) -> Arc<Service> {
         let fams = ServiceFamilies::register(&mut Default::default());
@@ -331,6 +343,30 @@ mod tests {
         assert_eq!(s.counts(), (3, 2));
     }
 
+    /// Real time: the duration is measured with the std clock, as in production.
+    #[tokio::test]
+    async fn answers_slower_than_the_objective_count_as_slow() {
+        let s = service(ServiceSpec {
+            latency: HumanDuration(Duration::from_millis(1)),
+            spread: 0.0,
+            error_ratio: 0.0,
+            slo: SloSpec {
+                latency: Some(HumanDuration(Duration::from_millis(30))),
+                error_ratio: None,
+            },
+            ..Default::default()
+        });
+        assert_eq!(s.series.objective_latency.get(), 0.03);
+        s.serve().await;
+        assert_eq!(s.series.slow.get(), 0);
+        let _slow = s.apply(Fault {
+            latency: Duration::from_millis(40),
+            ..fault()
+        });
+        s.serve().await;
+        assert_eq!(s.series.slow.get(), 1);
+    }
+
     #[tokio::test(start_paused = true)]
     async fn requests_beyond_capacity_queue() {
         let s = service(ServiceSpec {
@@ -338,6 +374,7 @@ mod tests {
             spread: 0.0,
             error_ratio: 0.0,
             capacity: 2,
+            ..Default::default()
         });
         let start = tokio::time::Instant::now();
         let all = tokio::join!(s.serve(), s.serve(), s.serve(), s.serve());
