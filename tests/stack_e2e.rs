@@ -23,8 +23,8 @@ fn wait_for_stack<T>(timeout: Duration, f: impl FnMut() -> Option<T>) -> Option<
 
 /// Scrape and evaluation interval of the shipped prometheus.yml (checked below).
 const INTERVAL: Duration = Duration::from_secs(1);
-/// The rate window of the CPU recording rule (`rate(...[5s])`).
-const CPU_WINDOW: Duration = Duration::from_secs(5);
+/// The rate window of the CPU recording rule (`rate(...[3s])`).
+const CPU_WINDOW: Duration = Duration::from_secs(3);
 /// Room for a shared 2-core machine running jolt's load, Prometheus and Alertmanager at once.
 const MARGIN: Duration = Duration::from_secs(20);
 
