@@ -11,5 +11,12 @@
 # usage: bench/scenario-alerts.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo nextest run --test stack_scenarios --run-ignored only --no-capture \
-  --slow-timeout 1500s 2>&1 | grep -E '^scenario-alerts:|panicked|FAIL|PASS'
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+cargo nextest run --test stack_scenarios --run-ignored only --no-capture >"$log" 2>&1 || status=$?
+grep -E '^scenario-alerts:' "$log" || true
+if [ "$status" -ne 0 ]; then
+  tail -40 "$log" >&2
+  exit "$status"
+fi
