@@ -8,7 +8,8 @@
 # About 20 minutes; needs prometheus and prometheus-alertmanager (scripts/test installs them).
 # Run it on an otherwise idle machine: other load fires HostHighCpu on its own.
 #
-# usage: bench/scenario-alerts.sh
+# usage: bench/scenario-alerts.sh            (all five)
+#        SCENARIOS=ddos-attack,memory-leak bench/scenario-alerts.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 log=$(mktemp)
