@@ -38,6 +38,8 @@ pub struct Config {
     pub services: crate::services::ServicesConfig,
     /// Timeouts and connection caps of the three listeners.
     pub http: crate::listener::HttpConfig,
+    /// Prometheus and Alertmanager, for verified scenarios.
+    pub verify: crate::prom::PromConfig,
 }
 
 impl Default for Config {
@@ -55,6 +57,7 @@ impl Default for Config {
             scenarios: Default::default(),
             services: Default::default(),
             http: Default::default(),
+            verify: Default::default(),
         }
     }
 }
@@ -107,6 +110,8 @@ pub struct ServeArgs {
     pub services: crate::services::ServicesArgs,
     #[command(flatten)]
     pub http: crate::listener::HttpArgs,
+    #[command(flatten)]
+    pub verify: crate::prom::PromArgs,
 }
 
 impl Config {
@@ -128,6 +133,7 @@ impl Config {
         args.scenarios.apply(&mut cfg.scenarios);
         args.services.apply(&mut cfg.services);
         args.http.apply(&mut cfg.http);
+        args.verify.apply(&mut cfg.verify);
         cfg.validate()?;
         Ok(cfg)
     }
@@ -155,6 +161,7 @@ impl Config {
         self.actions.validate()?;
         self.services.validate()?;
         self.http.validate()?;
+        self.verify.validate()?;
         Ok(())
     }
 }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod listener;
 pub mod logging;
 pub mod metrics;
+pub mod prom;
 pub mod scenarios;
 pub mod server;
 pub mod services;

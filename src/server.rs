@@ -94,7 +94,8 @@ pub async fn run(
         scenarios::ScenarioMetrics::new(&mut registry),
         root.child_token(),
         tasks.clone(),
-    )?;
+    )?
+    .with_prom(crate::prom::Prom::new(&config.verify));
     reload_on_hangup(&tasks, &root, scenarios.clone())?;
     let exposition = Exposition::new(registry);
 

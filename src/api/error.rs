@@ -60,6 +60,24 @@ pub enum ApiError {
     /// 500: a bug or an unexpected host failure.
     #[error("{0}")]
     Internal(String),
+    /// 503: a service jolt depends on for this request (Prometheus) did not answer.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<crate::scenarios::verify::Error> for ApiError {
+    fn from(e: crate::scenarios::verify::Error) -> Self {
+        use crate::scenarios::verify::Error as V;
+        match e {
+            V::Invalid { field, message } | V::Preflight { field, message } => {
+                ApiError::Unprocessable {
+                    message,
+                    field: Some(field),
+                }
+            }
+            V::Unavailable(m) => ApiError::Unavailable(m),
+        }
+    }
 }
 
 impl ApiError {
@@ -92,6 +110,7 @@ impl ApiError {
             ApiError::Unprocessable { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             ApiError::TooMany(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         }
     }
 

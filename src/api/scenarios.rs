@@ -28,6 +28,9 @@ type ErrorBody = crate::api::error::ErrorBody;
         crate::scenarios::RunState,
         crate::scenarios::StepState,
         StartParams,
+        crate::scenarios::verify::CheckView,
+        crate::scenarios::verify::RunVerdict,
+        crate::scenarios::verify::Verdict,
     ))
 )]
 pub struct ScenariosDoc;
@@ -117,6 +120,8 @@ pub struct StartParams {
     pub start_at: Option<String>,
     /// Run id to use instead of the next `run-N` (a-z, 0-9, -), e.g. one id across a fleet.
     pub id: Option<String>,
+    /// Judge the scenario's `expect:` checks (default true); false runs without them.
+    pub verify: Option<bool>,
 }
 
 /// `POST /scenarios/{name}/start` → 201 with the run.
@@ -126,6 +131,7 @@ pub struct StartParams {
         ("speed" = Option<f64>, Query, description = "Timeline compression factor (or {\"speed\": 10} as the body)"),
         ("start_at" = Option<String>, Query, description = "RFC 3339 time to begin, at most 600 s ahead"),
         ("id" = Option<String>, Query, description = "Run id to use instead of run-N"),
+        ("verify" = Option<bool>, Query, description = "false: run without the scenario's checks"),
     ),
     request_body(content = Option<StartParams>),
     responses(
@@ -133,7 +139,8 @@ pub struct StartParams {
         (status = 400, description = "Malformed options", body = ErrorBody),
         (status = 404, description = "Unknown scenario", body = ErrorBody),
         (status = 409, description = "A run already has that id", body = ErrorBody),
-        (status = 422, description = "Speed out of range, start_at in the past or too far ahead", body = ErrorBody),
+        (status = 422, description = "Speed out of range, start_at in the past or too far ahead; a check Prometheus cannot meet (unknown alert, bad query, budget below its minimum)", body = ErrorBody),
+        (status = 503, description = "Prometheus did not answer the preflight of a verified scenario", body = ErrorBody),
     ))]
 pub async fn start(
     State(st): State<ControlState>,
@@ -154,10 +161,15 @@ pub async fn start(
             .map(|id| check_run_id(&id).map(|()| id))
             .transpose()?,
     };
+    let speed = opts.speed.unwrap_or(1.0);
+    let verify = st
+        .scenarios
+        .prepare(&scenario, speed, opts.verify.unwrap_or(true))
+        .await?;
     let view = st
         .scenarios
         .runs
-        .start(scenario, opts.speed.unwrap_or(1.0), schedule)?;
+        .start_verified(scenario, speed, schedule, verify)?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 

@@ -33,12 +33,19 @@ pub struct ScenarioFile {
     pub duration: HumanDuration,
     /// The timeline, in any order (they are sorted by `at`).
     pub steps: Vec<StepSpec>,
+    /// Checks that make this a verified scenario: alerts that must fire (in time), reach
+    /// Alertmanager, resolve, or never fire; queries that must stay within bounds.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub expect: Vec<super::verify::CheckSpec>,
 }
 
 /// One step of the timeline.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepSpec {
+    /// A name checks refer to (`after: flood`, `to: flood.end`); letters, digits, `-`, `_`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
     /// When the step starts, from the scenario's start: "1:30", "90s" or 90.
     pub at: Offset,
     /// The action to start: `kind` plus that kind's parameters, as `POST /actions/{kind}`

@@ -52,6 +52,42 @@ pub struct OutcomeLabels {
     pub outcome: String,
 }
 
+/// `{run,scenario,check,result}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CheckLabels {
+    /// Run id.
+    pub run: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Check name.
+    pub check: String,
+    /// pending | pass | fail | inconclusive.
+    pub result: String,
+}
+
+/// `{run,scenario,verdict}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerdictLabels {
+    /// Run id.
+    pub run: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// pending | pass | fail | inconclusive | unverified.
+    pub verdict: String,
+}
+
+/// `{scenario,result}`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabels {
+    /// Scenario name.
+    pub scenario: String,
+    /// pass | fail | inconclusive.
+    pub result: String,
+}
+
+/// A float counter.
+pub type FCounter = Counter<f64, AtomicU64>;
+
 /// Every scenario family; cheap to clone.
 #[derive(Clone, Default)]
 pub struct ScenarioMetrics {
@@ -63,6 +99,14 @@ pub struct ScenarioMetrics {
     pub step_info: Family<StepLabels, Gauge>,
     /// `jolt_scenario_runs_total{scenario,outcome}`.
     pub runs: Family<OutcomeLabels, Counter>,
+    /// `jolt_scenario_check_result{run,scenario,check,result}`: 1 for a check's current result.
+    pub check_result: Family<CheckLabels, Gauge>,
+    /// `jolt_scenario_verdict{run,scenario,verdict}`: 1 for a verified run's verdict.
+    pub verdict: Family<VerdictLabels, Gauge>,
+    /// `jolt_scenario_checks_total{scenario,result}`: checks decided.
+    pub checks_total: Family<ResultLabels, Counter>,
+    /// `jolt_scenario_verify_cpu_seconds_total`: CPU spent following and judging checks.
+    pub verify_cpu: FCounter,
 }
 
 impl ScenarioMetrics {
@@ -88,6 +132,26 @@ impl ScenarioMetrics {
             "jolt_scenario_runs",
             "Scenario runs ended, by scenario and outcome",
             m.runs.clone(),
+        );
+        r.register(
+            "jolt_scenario_check_result",
+            "1 for the current result of each check of a verified run",
+            m.check_result.clone(),
+        );
+        r.register(
+            "jolt_scenario_verdict",
+            "1 for the verdict of a verified run",
+            m.verdict.clone(),
+        );
+        r.register(
+            "jolt_scenario_checks",
+            "Checks of verified runs decided, by scenario and result",
+            m.checks_total.clone(),
+        );
+        r.register(
+            "jolt_scenario_verify_cpu_seconds",
+            "CPU time spent following and judging the checks of verified runs",
+            m.verify_cpu.clone(),
         );
         m
     }

@@ -18,6 +18,7 @@ mod runner;
 mod runs;
 mod schedule;
 pub mod schema;
+pub mod verify;
 
 pub use actions::Actions;
 pub use catalog::{Catalog, Reload};
@@ -30,7 +31,9 @@ pub use runs::{MAX_SPEED, Runs};
 pub use schedule::{MAX_AHEAD, Schedule, check_run_id, parse_start_at};
 
 use crate::actions::Engine;
+use crate::api::ApiError;
 use crate::events::Events;
+use crate::prom::Prom;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -45,6 +48,8 @@ pub struct Scenarios {
     pub catalog: Arc<Catalog>,
     /// Runs, running and finished.
     pub runs: Runs,
+    /// Where verified runs look (`--prometheus-url`); None: runs with checks are unverified.
+    pub prom: Option<Prom>,
 }
 
 impl Scenarios {
@@ -66,7 +71,35 @@ impl Scenarios {
         Ok(Scenarios {
             catalog: Arc::new(catalog),
             runs: Runs::new(engine, out, root, tasks),
+            prom: None,
         })
+    }
+
+    /// The same, with verified runs looking at `prom`.
+    pub fn with_prom(mut self, prom: Option<Prom>) -> Scenarios {
+        self.prom = prom;
+        self
+    }
+
+    /// The verification of a run about to start: None when the scenario has no checks or
+    /// `verify` is false; otherwise the preflight must pass first (unless there is no
+    /// Prometheus, and the run will be `unverified`).
+    pub async fn prepare(
+        &self,
+        scenario: &Scenario,
+        speed: f64,
+        verify: bool,
+    ) -> Result<Option<Arc<verify::Verification>>, ApiError> {
+        if !verify || scenario.checks.is_empty() {
+            return Ok(None);
+        }
+        if let Some(prom) = &self.prom {
+            verify::preflight(prom, scenario, &scenario.checks, speed).await?;
+        }
+        Ok(Some(Arc::new(verify::Verification::new(
+            scenario.checks.clone(),
+            self.prom.clone(),
+        ))))
     }
 
     /// Re-reads the custom scenario directory (SIGHUP).

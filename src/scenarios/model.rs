@@ -3,6 +3,7 @@
 //! step's action parameters at a given speed.
 
 use super::format::{ScenarioFile, clock};
+use super::verify::check::StepSpan;
 use crate::actions::{Kind, Params};
 use crate::api::ApiError;
 use crate::units::HumanDuration;
@@ -28,6 +29,8 @@ pub struct Scenario {
     pub steps: Vec<Step>,
     /// Shipped with jolt (cannot be replaced).
     pub builtin: bool,
+    /// What a verified run checks (`expect:`), compiled; empty for a plain scenario.
+    pub checks: Vec<super::verify::Check>,
 }
 
 /// One resolved step.
@@ -35,6 +38,8 @@ pub struct Scenario {
 pub struct Step {
     /// 1-based position in the sorted timeline (the `step` label).
     pub number: usize,
+    /// The `id` checks refer to it by.
+    pub id: Option<String>,
     /// Start offset.
     pub at: Duration,
     /// How long it lasts.
@@ -189,6 +194,7 @@ pub fn compile(
             .is_some();
         let step = Step {
             number: number + 1,
+            id: spec.id.clone(),
             at,
             duration,
             kind: spec.action.kind,
@@ -204,6 +210,16 @@ pub fn compile(
         steps.push(step);
     }
     check_overlap(&steps, max_active)?;
+    check_ids(&steps)?;
+    let spans: Vec<StepSpan<'_>> = steps
+        .iter()
+        .map(|s| StepSpan {
+            id: s.id.as_deref(),
+            at: s.at,
+            end: s.end(),
+        })
+        .collect();
+    let checks = super::verify::compile(&file.expect, &spans, total)?;
     Ok(Scenario {
         name: name.to_string(),
         title: file.title,
@@ -211,7 +227,39 @@ pub fn compile(
         duration: total,
         steps,
         builtin: false,
+        checks,
     })
+}
+
+/// Step ids are unique names of letters, digits, `-` and `_` (not starting with a digit, so
+/// they never read as offsets).
+fn check_ids(steps: &[Step]) -> Result<(), ApiError> {
+    let mut seen = std::collections::HashSet::new();
+    for s in steps {
+        let Some(id) = &s.id else { continue };
+        let ok = id.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && id.len() <= MAX_NAME
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !ok {
+            return Err(ApiError::unprocessable(
+                "steps",
+                format!(
+                    "step {} has the id `{}`: use a letter, then letters, digits, - or _",
+                    s.number,
+                    id.escape_default()
+                ),
+            ));
+        }
+        if !seen.insert(id.as_str()) {
+            return Err(ApiError::unprocessable(
+                "steps",
+                format!("two steps have the id `{id}`; ids must be unique"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Refuses timelines that would need more simultaneous actions than the cap allows.

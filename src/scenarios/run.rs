@@ -5,6 +5,7 @@ use super::actions::Actions;
 use super::format::clock;
 use super::metrics::{OutcomeLabels, RunLabels, ScenarioLabels, ScenarioMetrics, StepLabels};
 use super::model::Scenario;
+use super::verify::{CheckView, RunVerdict, Verification};
 use crate::actions::State;
 use crate::api::ApiError;
 use crate::events::{Events, Severity};
@@ -112,6 +113,8 @@ pub struct Run {
     /// Flips to true once the driver has finished.
     done: watch::Sender<bool>,
     out: Outputs,
+    /// The checks of a verified run (None: no checks, or started with `verify=false`).
+    pub verify: Option<Arc<Verification>>,
 }
 
 /// What starting a step did.
@@ -164,6 +167,7 @@ impl Run {
             paused: watch::Sender::new(false),
             done: watch::Sender::new(false),
             out,
+            verify: None,
         }
     }
 
@@ -185,6 +189,18 @@ impl Run {
         st.clock.started = Instant::now();
         st.started_at = SystemTime::now();
         st.begun = true;
+    }
+
+    /// The same run, verified by `v`.
+    pub fn with_verify(mut self, v: Option<Arc<Verification>>) -> Run {
+        self.verify = v;
+        self
+    }
+
+    /// The check clock: wall seconds since the start, paused spans excluded; it stops when
+    /// the run ends.
+    pub fn active_secs(&self) -> f64 {
+        self.lock().clock.active().as_secs_f64()
     }
 
     fn lock(&self) -> MutexGuard<'_, Status> {
@@ -560,6 +576,23 @@ impl Run {
             current_step: st.current.map(|i| steps[i].clone()),
             error: st.error.clone(),
             steps,
+            verdict: self.verify.as_ref().map(|v| v.verdict()),
+            score: self.verify.as_ref().map(|v| v.score()),
+            checks: self
+                .verify
+                .as_ref()
+                .map(|v| v.views(self.speed))
+                .unwrap_or_default(),
+            alerts: self
+                .verify
+                .as_ref()
+                .map(|v| {
+                    v.transitions()
+                        .into_iter()
+                        .map(|t| serde_json::to_value(t).unwrap_or_default())
+                        .collect()
+                })
+                .unwrap_or_default(),
         }
     }
 }
@@ -597,6 +630,16 @@ pub struct RunView {
     pub steps: Vec<StepRunView>,
     /// Why the run failed when its driver did (not one of its steps), else null.
     pub error: Option<String>,
+    /// For a scenario with checks: pending | pass | fail | inconclusive | unverified; null
+    /// without checks (or with `verify=false`).
+    pub verdict: Option<RunVerdict>,
+    /// 0–100 (README, "Verified scenarios"); null without checks.
+    pub score: Option<u8>,
+    /// Each check with what it expects, what was observed and its result.
+    pub checks: Vec<CheckView>,
+    /// The checked alerts' transitions (`{t, state, labels}`, t in check-clock seconds).
+    #[schema(value_type = Vec<Object>)]
+    pub alerts: Vec<serde_json::Value>,
 }
 
 /// A step of a run.

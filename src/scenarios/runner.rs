@@ -237,6 +237,7 @@ mod tests {
             crate::actions::Kind::parse(params.remove("kind").unwrap().as_str().unwrap()).unwrap();
         Step {
             number,
+            id: None,
             at: Duration::from_secs(at),
             duration: Duration::from_secs(duration),
             kind,
@@ -263,6 +264,7 @@ mod tests {
                 ),
             ],
             builtin: false,
+            checks: vec![],
         })
     }
 

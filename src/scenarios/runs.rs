@@ -5,6 +5,7 @@ use super::model::Scenario;
 use super::run::{Outputs, Run, RunView};
 use super::runner::drive;
 use super::schedule::Schedule;
+use super::verify::{Verification, follow};
 use crate::actions::Engine;
 use crate::api::ApiError;
 use std::collections::VecDeque;
@@ -59,6 +60,17 @@ impl Runs {
         speed: f64,
         schedule: Schedule,
     ) -> Result<RunView, ApiError> {
+        self.start_verified(scenario, speed, schedule, None)
+    }
+
+    /// Like [`start`](Self::start), the run followed and judged by `verify` when given.
+    pub fn start_verified(
+        &self,
+        scenario: Arc<Scenario>,
+        speed: f64,
+        schedule: Schedule,
+        verify: Option<Arc<Verification>>,
+    ) -> Result<RunView, ApiError> {
         crate::actions::ranges::RUN_SPEED.check(speed)?;
         let run = {
             let mut reg = self.registry.lock().expect("runs poisoned");
@@ -79,7 +91,7 @@ impl Runs {
             if let Some(at) = schedule.start_at {
                 run = run.scheduled(at);
             }
-            let run = Arc::new(run);
+            let run = Arc::new(run.with_verify(verify.clone()));
             reg.runs.push_front(run.clone());
             // Forget the oldest finished runs beyond the history bound.
             while reg.runs.iter().filter(|r| r.is_done()).count() > HISTORY {
@@ -91,6 +103,10 @@ impl Runs {
         };
         run.announce();
         let view = run.view();
+        if let Some(v) = verify {
+            self.tasks
+                .spawn(follow(run.clone(), v, self.out.clone(), self.root.clone()));
+        }
         let engine = self.engine.clone();
         self.tasks.spawn(async move {
             if let Err(panic) = crate::supervise::catch_panic(drive(run.clone(), engine)).await {
