@@ -35,6 +35,8 @@ pub enum Command {
     Scenarios(crate::client::scenarios::ScenariosCmd),
     /// Start (optionally --follow), show or upload a scenario
     Scenario(crate::client::scenarios::ScenarioCmd),
+    /// Upload a scenario file, run it and judge its checks (CI): exit 0 pass, 1 fail, 2 inconclusive
+    Verify(crate::client::verify::VerifyCmd),
     /// List scenario runs with their progress and current step
     Runs(crate::client::scenarios::RunsCmd),
     /// Pause, resume or stop a scenario run
@@ -61,7 +63,8 @@ pub fn main() -> ExitCode {
         Some(Command::Stop(c)) => crate::client::exit(crate::client::actions::stop(&c)),
         Some(Command::Events(c)) => crate::client::exit(crate::client::events::events(&c)),
         Some(Command::Scenarios(c)) => crate::client::exit(crate::client::scenarios::scenarios(&c)),
-        Some(Command::Scenario(c)) => crate::client::exit(crate::client::scenarios::scenario(&c)),
+        Some(Command::Scenario(c)) => crate::client::scenarios::scenario(&c),
+        Some(Command::Verify(c)) => crate::client::verify::verify(&c),
         Some(Command::Runs(c)) => crate::client::exit(crate::client::scenarios::runs(&c)),
         Some(Command::Run(c)) => crate::client::exit(crate::client::scenarios::run(&c)),
         Some(Command::MemoryWorker { max_bytes, parent }) => {

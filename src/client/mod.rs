@@ -9,6 +9,7 @@ pub mod events;
 pub mod fleet;
 pub mod scenarios;
 pub mod table;
+pub mod verify;
 
 use crate::api::ControlConfig;
 use anyhow::{Context, bail};

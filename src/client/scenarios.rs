@@ -70,6 +70,13 @@ pub struct StartCmd {
     /// With a fleet: the run id every instance uses (default: fleet-<time>-<random>)
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
+    /// Wait for the verdict of the scenario's checks; exit 0 pass, 1 fail, 2 inconclusive
+    /// (one daemon, not a fleet)
+    #[arg(long, conflicts_with_all = ["fleet", "fleet_from_prometheus"])]
+    pub verify: bool,
+    /// With --verify: write a JUnit XML report here (one test case per check)
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    pub junit: Option<std::path::PathBuf>,
 }
 
 /// `jolt scenario show NAME`
@@ -158,8 +165,26 @@ pub fn scenarios(cmd: &ScenariosCmd) -> anyhow::Result<()> {
     )
 }
 
-/// Runs `jolt scenario …`.
-pub fn scenario(cmd: &ScenarioCmd) -> anyhow::Result<()> {
+/// Runs `jolt scenario …`; `start --verify` exits with its verdict's code.
+pub fn scenario(cmd: &ScenarioCmd) -> std::process::ExitCode {
+    if let ScenarioAction::Start(c) = &cmd.action
+        && c.verify
+    {
+        let judged = Client::new(&c.conn).and_then(|client| {
+            super::verify::start_and_judge(&client, &segment(&c.name), c.speed, c.junit.as_deref())
+        });
+        return match judged {
+            Ok(code) => std::process::ExitCode::from(code),
+            Err(e) => {
+                eprintln!("jolt: error: {e:#}");
+                std::process::ExitCode::from(2)
+            }
+        };
+    }
+    super::exit(scenario_cmd(cmd))
+}
+
+fn scenario_cmd(cmd: &ScenarioCmd) -> anyhow::Result<()> {
     match &cmd.action {
         ScenarioAction::Start(c) => start(c),
         ScenarioAction::Show(c) => show(c),

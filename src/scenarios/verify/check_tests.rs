@@ -95,3 +95,15 @@ fn type_errors_carry_line_and_column() {
     let e = build("- alert: A\n  mode: sometimes\n").unwrap_err();
     assert!(e.contains("sometimes") && e.contains("expect[0]"), "{e}");
 }
+
+#[test]
+fn every_builtin_carries_checks_with_a_never() {
+    use crate::scenarios::builtin::FILES;
+    let ok = |_: &mut crate::actions::Params| Ok::<(), ApiError>(());
+    for (name, text) in FILES {
+        let s = compile(parse(text).unwrap(), name, 16, &ok).unwrap();
+        let kinds: Vec<&str> = s.checks.iter().map(super::state::kind).collect();
+        assert!(kinds.contains(&"fires"), "{name}: {kinds:?}");
+        assert!(kinds.contains(&"never"), "{name}: {kinds:?}");
+    }
+}
