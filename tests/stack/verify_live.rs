@@ -12,6 +12,7 @@ use std::process::Command;
 use std::time::Duration;
 
 /// A running stack; every process is killed when it is dropped.
+#[allow(dead_code)]
 pub struct Live {
     pub jolt: Daemon,
     pub prometheus: Option<Proc>,

@@ -359,9 +359,12 @@ pub fn compile(
                         ),
                     ));
                 }
-                let base = spec.name.clone().unwrap_or_else(|| expr.trim().to_string());
+                let name = spec
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{} {bound}", expr.trim()));
                 out.push(Check {
-                    name: cap(format!("{base} {bound}")),
+                    name: cap(name),
                     entry: i,
                     abort_on_fail: spec.abort_on_fail,
                     what: What::Query {
