@@ -5,7 +5,7 @@ use super::model::Scenario;
 use super::run::{Outputs, Run, RunView};
 use super::runner::drive;
 use super::schedule::Schedule;
-use super::verify::{Verification, follow};
+use super::verify::{Verification, follow, forget};
 use crate::actions::Engine;
 use crate::api::ApiError;
 use std::collections::VecDeque;
@@ -95,8 +95,11 @@ impl Runs {
             reg.runs.push_front(run.clone());
             // Forget the oldest finished runs beyond the history bound.
             while reg.runs.iter().filter(|r| r.is_done()).count() > HISTORY {
-                if let Some(pos) = reg.runs.iter().rposition(|r| r.is_done()) {
-                    reg.runs.remove(pos);
+                if let Some(pos) = reg.runs.iter().rposition(|r| r.is_done())
+                    && let Some(gone) = reg.runs.remove(pos)
+                    && let Some(v) = &gone.verify
+                {
+                    forget(&gone, v, &self.out);
                 }
             }
             run

@@ -298,3 +298,22 @@ fn announce(
         run.token.cancel();
     }
 }
+
+/// Removes a forgotten run's series (`check_result`, `verdict`), so they stay bounded by the
+/// run history.
+pub fn forget(run: &Run, v: &Verification, out: &Outputs) {
+    let m = &out.metrics;
+    for (check, result) in v.results() {
+        m.check_result.remove(&CheckLabels {
+            run: run.id.clone(),
+            scenario: run.scenario.name.clone(),
+            check,
+            result: result.as_str().into(),
+        });
+    }
+    m.verdict.remove(&VerdictLabels {
+        run: run.id.clone(),
+        scenario: run.scenario.name.clone(),
+        verdict: v.verdict().as_str().into(),
+    });
+}

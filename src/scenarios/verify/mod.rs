@@ -21,7 +21,7 @@ mod eval_tests;
 
 pub use check::{Check, compile};
 pub use eval::Verdict;
-pub use follower::{follow, thread_cpu};
+pub use follower::{follow, forget, thread_cpu};
 pub use preflight::preflight;
 pub use spec::CheckSpec;
 pub use state::{CheckView, RunVerdict, Verification};

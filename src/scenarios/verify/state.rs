@@ -212,6 +212,24 @@ impl Verification {
             .collect()
     }
 
+    /// True when no check is pending.
+    pub fn all_decided(&self) -> bool {
+        self.lock()
+            .outcomes
+            .iter()
+            .all(|o| o.result != Verdict::Pending)
+    }
+
+    /// Each check's name with its current result (the `check_result` series).
+    pub fn results(&self) -> Vec<(String, Verdict)> {
+        let inner = self.lock();
+        self.checks
+            .iter()
+            .zip(&inner.outcomes)
+            .map(|(c, o)| (c.name.clone(), o.result))
+            .collect()
+    }
+
     /// The alert transitions recorded so far.
     pub fn transitions(&self) -> Vec<Transition> {
         self.lock().rec.transitions.clone()
