@@ -152,3 +152,35 @@ fn an_unreachable_prometheus_refuses_the_start_with_503() {
     );
     assert_eq!(s, 201);
 }
+
+#[test]
+fn the_readme_verified_example_is_accepted() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("# payment-outage.yaml\n")
+        .expect("the README example");
+    let block = &readme[start..];
+    let block = &block[..block.find("```").unwrap()];
+    let d = Daemon::start(&[]);
+    let (s, body) = put(&d, "payment-outage", block);
+    assert_eq!(s, 201, "{body}");
+    let (_, run) = call(
+        "POST",
+        &d.control_url("/scenarios/payment-outage/start"),
+        "",
+    );
+    let names: Vec<&str> = run["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    let (s, _) = call(
+        "DELETE",
+        &d.control_url(&format!("/runs/{}", run["id"].as_str().unwrap())),
+        "",
+    );
+    assert_eq!(s, 200);
+}
