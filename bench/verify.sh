@@ -86,13 +86,13 @@ set -e
 t1=$(date +%s.%N)
 cpu1=$(metric jolt_scenario_verify_cpu_seconds_total)
 proc1=$(proc_cpu)
-run=$(curl -fsS "http://$CONTROL/runs/run-1")
+curl -fsS "http://$CONTROL/runs/run-1" >"$WORK/run.json"
 
-python3 - "$cpu0" "$cpu1" "$proc0" "$proc1" "$t0" "$t1" "$code" <<PY
+python3 - "$cpu0" "$cpu1" "$proc0" "$proc1" "$t0" "$t1" "$code" "$WORK/run.json" <<'PY'
 import json, sys
 cpu0, cpu1, p0, p1, t0, t1 = map(float, sys.argv[1:7])
 code = int(sys.argv[7])
-run = json.loads('''$run''')
+run = json.load(open(sys.argv[8]))
 wall = t1 - t0
 print(f"wall time of the verified run: {wall:.1f} s, verdict {run['verdict']} (score {run['score']}), exit {code}")
 print(f"check evaluation CPU: {cpu1 - cpu0:.3f} s = {100 * (cpu1 - cpu0) / wall:.3f} % of one core (goal < 1 %)")
