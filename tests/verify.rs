@@ -110,6 +110,10 @@ fn without_prometheus_checks_run_unverified_and_verify_exits_2() {
     assert!(d.scrape().contains(
         r#"jolt_scenario_verdict{run="run-1",scenario="quick-check",verdict="unverified"} 1"#
     ));
+    assert!(
+        d.scrape().contains(r#"jolt_scenario_check_result{run="run-1",scenario="quick-check",check="ServiceDown never",result="inconclusive"} 1"#),
+        "unverified checks show on /metrics as inconclusive"
+    );
 
     // verify=false: no checks at all.
     let (s, run) = call(

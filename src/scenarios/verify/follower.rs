@@ -66,6 +66,11 @@ pub async fn follow(run: Arc<Run>, v: Arc<Verification>, out: Outputs, root: Can
         m.verdict
             .get_or_create(&verdict_labels(RunVerdict::Unverified))
             .set(1);
+        for c in &v.checks {
+            m.check_result
+                .get_or_create(&labels(&c.name, "inconclusive"))
+                .set(1);
+        }
         out.events.emit(
             "run_unverified",
             Severity::Warning,
