@@ -107,7 +107,6 @@ pub async fn follow(run: Arc<Run>, v: Arc<Verification>, out: Outputs, root: Can
     let mut done_at: Option<(Instant, f64)> = None;
     let mut cpu_seen = crate::prom::cpu_seconds();
     loop {
-        let cpu0 = thread_cpu();
         let state = run.view().state;
         if done_at.is_none() && run.is_done() {
             done_at = Some((Instant::now(), run.active_secs()));
@@ -196,11 +195,10 @@ pub async fn follow(run: Arc<Run>, v: Arc<Verification>, out: Outputs, root: Can
                 .map_err(|e| e.to_string());
             v.record(|r| r.queries.insert(super::eval::check_index(c), data));
         }
+        // No await from here to the end of the tick: the thread's CPU clock is this task's.
+        let cpu0 = thread_cpu();
         let mut decided = v.judge(at);
-        let all_decided = v
-            .views(run.speed)
-            .iter()
-            .all(|c| c.result != Verdict::Pending);
+        let all_decided = v.all_decided();
         let give_up = root.is_cancelled() || ended.is_some_and(|e| now > e + longest + GRACE);
         if give_up && !all_decided {
             let why = if root.is_cancelled() {
@@ -215,7 +213,7 @@ pub async fn follow(run: Arc<Run>, v: Arc<Verification>, out: Outputs, root: Can
         }
         let cpu_now = crate::prom::cpu_seconds();
         m.verify_cpu
-            .inc_by(thread_cpu() - cpu0 + (cpu_now - cpu_seen));
+            .inc_by((thread_cpu() - cpu0).max(0.0) + (cpu_now - cpu_seen));
         cpu_seen = cpu_now;
         if (all_decided || give_up) && (ended.is_some() || root.is_cancelled()) {
             break;
