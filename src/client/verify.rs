@@ -131,7 +131,12 @@ pub fn start_and_judge(
             cell(&run["state"]).as_str(),
             "completed" | "stopped" | "failed"
         );
-        if ended && run["verdict"] != "pending" {
+        let undecided = run["checks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["result"] == "pending");
+        if ended && run["verdict"] != "pending" && !undecided {
             break run;
         }
         std::thread::sleep(POLL);
