@@ -38,6 +38,8 @@ pub struct ScenarioCmd {
 }
 
 /// What to do with a scenario.
+// Parsed once per command line: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ScenarioAction {
     /// Start a run, e.g. `jolt scenario start ddos-attack --speed 10 --follow`
