@@ -7,16 +7,16 @@
 //! (ddos-attack, 2 min) passes at speed 1.
 
 mod common;
+mod stack;
 #[path = "stack/verify_live.rs"]
 mod verify_live;
-mod stack;
 
 use common::{call, metric};
-use verify_live::Live;
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
+use verify_live::Live;
 
 /// `jolt verify FILE --junit JUNIT` against the stack's jolt.
 fn jolt_verify(live: &Live, file: &Path, junit: &Path) -> Command {

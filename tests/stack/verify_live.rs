@@ -60,25 +60,50 @@ impl Live {
             .unwrap();
         }
         let mut cmd = Command::new(binary(&["prometheus"]));
-        cmd.arg(format!("--config.file={}", pdir.join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("tsdb").display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
+        cmd.arg(format!(
+            "--config.file={}",
+            pdir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("tsdb").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{prom_port}"));
         let prometheus = Proc::spawn("prometheus", cmd, dir.path().join("prometheus.log"));
 
         let adir = dir.path().join("alertmanager");
         std::fs::create_dir_all(&adir).unwrap();
-        let shipped = compose_layout("alertmanager", "/etc/alertmanager", "alertmanager.yml", &adir);
+        let shipped = compose_layout(
+            "alertmanager",
+            "/etc/alertmanager",
+            "alertmanager.yml",
+            &adir,
+        );
         let slack_file = adir.join("slack_webhook_url");
         std::fs::write(&slack_file, format!("{}\n", slack.url())).unwrap();
         let cfg = std::fs::read_to_string(&shipped).unwrap();
-        let cfg = substitute(&cfg, "/run/secrets/slack_webhook_url", slack_file.to_str().unwrap());
-        let cfg = substitute(&cfg, "http://jolt:9478", &format!("http://{}", jolt.control));
+        let cfg = substitute(
+            &cfg,
+            "/run/secrets/slack_webhook_url",
+            slack_file.to_str().unwrap(),
+        );
+        let cfg = substitute(
+            &cfg,
+            "http://jolt:9478",
+            &format!("http://{}", jolt.control),
+        );
         std::fs::write(adir.join("alertmanager.yml"), cfg).unwrap();
         let mut cmd = Command::new(binary(&["alertmanager", "prometheus-alertmanager"]));
-        cmd.arg(format!("--config.file={}", adir.join("alertmanager.yml").display()))
-            .arg(format!("--storage.path={}", dir.path().join("am-data").display()))
-            .arg(format!("--web.listen-address={am_addr}"))
-            .arg("--cluster.listen-address=");
+        cmd.arg(format!(
+            "--config.file={}",
+            adir.join("alertmanager.yml").display()
+        ))
+        .arg(format!(
+            "--storage.path={}",
+            dir.path().join("am-data").display()
+        ))
+        .arg(format!("--web.listen-address={am_addr}"))
+        .arg("--cluster.listen-address=");
         let alertmanager = Proc::spawn("alertmanager", cmd, dir.path().join("alertmanager.log"));
 
         let mut live = Live {
@@ -91,7 +116,10 @@ impl Live {
             instance,
             dir,
         };
-        for url in [format!("{}/-/ready", live.prom_url), format!("{}/-/ready", live.am_url)] {
+        for url in [
+            format!("{}/-/ready", live.prom_url),
+            format!("{}/-/ready", live.am_url),
+        ] {
             let ready = poll_every(Duration::from_millis(250), Duration::from_secs(30), || {
                 agent().get(&url).call().ok().filter(|r| r.status() == 200)
             });
@@ -118,7 +146,10 @@ impl Live {
     pub fn logs(&self) -> String {
         format!(
             "\n--- prometheus:\n{}\n--- alertmanager:\n{}",
-            self.prometheus.as_ref().map(|p| p.log_tail()).unwrap_or_default(),
+            self.prometheus
+                .as_ref()
+                .map(|p| p.log_tail())
+                .unwrap_or_default(),
             self.alertmanager.log_tail()
         )
     }
