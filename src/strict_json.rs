@@ -74,7 +74,7 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, JsonError> {
 
 /// `a.b[2].c` from the segments, leaving out the unknown ones (an untagged or custom
 /// deserializer's inner value), so the path never ends in a dot or a `?`.
-fn exact_path(path: &serde_path_to_error::Path) -> Option<String> {
+pub fn exact_path(path: &serde_path_to_error::Path) -> Option<String> {
     let mut out = String::new();
     for seg in path.iter() {
         match seg {

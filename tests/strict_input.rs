@@ -76,6 +76,36 @@ fn error_fields_are_exact_paths() {
         serde_json::from_str(&r.into_body().read_to_string().unwrap()).unwrap();
     let msg = e["message"].as_str().unwrap();
     assert!(msg.starts_with("steps[0].action: "), "{msg}");
+    assert_eq!(e["field"], "steps[0].action", "{e}");
+    // YAML errors name the field exactly as well, and keep the line and column.
+    let put_yaml = |body: &str| {
+        let r = agent()
+            .put(&d.control_url("/scenarios/strict-paths"))
+            .header("Content-Type", "application/yaml")
+            .send(body)
+            .unwrap();
+        let status = r.status().as_u16();
+        let e: serde_json::Value =
+            serde_json::from_str(&r.into_body().read_to_string().unwrap()).unwrap();
+        (status, e)
+    };
+    let (status, e) = put_yaml("title: t\nduration: 1m\nsteps:\n  - at: 5\n    atx: 1\n");
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (400, Some("steps[0].atx")),
+        "{e}"
+    );
+    assert!(
+        e["message"].as_str().unwrap().contains("line 5 column 5"),
+        "{e}"
+    );
+    let (status, e) =
+        put_yaml("title: t\nduration: 1m\nsteps:\n  - at: 5\n    action: {kind: cpuu}\n");
+    assert_eq!(
+        (status, e["field"].as_str()),
+        (400, Some("steps[0].action")),
+        "{e}"
+    );
 }
 
 #[test]

@@ -63,9 +63,9 @@ impl Catalog {
         };
         for (name, text) in builtin::FILES {
             let built = format::parse(text)
-                .map_err(|message| ApiError::BadRequest {
-                    message,
-                    field: None,
+                .map_err(|e| ApiError::BadRequest {
+                    message: e.message,
+                    field: e.field,
                 })
                 .and_then(|file| catalog.compile(file, name));
             match built {
@@ -170,7 +170,7 @@ impl Catalog {
             ));
         }
         let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?;
-        let file = format::parse(&text)?;
+        let file = format::parse(&text).map_err(|e| e.to_string())?;
         self.compile(file, name).map_err(|e| e.to_string())
     }
 
@@ -222,9 +222,9 @@ impl Catalog {
             message: "the body is not UTF-8 text".into(),
             field: None,
         })?;
-        let file = format::parse(text).map_err(|message| ApiError::BadRequest {
-            message,
-            field: None,
+        let file = format::parse(text).map_err(|e| ApiError::BadRequest {
+            message: e.message,
+            field: e.field,
         })?;
         let scenario = Arc::new(self.compile(file, name)?);
         let _w = self.write.lock().expect("catalog writer poisoned");

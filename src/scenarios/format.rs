@@ -230,18 +230,46 @@ impl JsonSchema for ActionSpec {
     }
 }
 
+/// Why a scenario document does not decode: the message (with the path and, for YAML and JSON
+/// alike, the line and column) and the exact field at fault when there is one.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ParseError {
+    /// What is wrong, where.
+    pub message: String,
+    /// The field at fault (`steps[0].action`), for errors about content.
+    pub field: Option<String>,
+}
+
+impl ParseError {
+    fn plain(message: impl Into<String>) -> ParseError {
+        ParseError {
+            message: message.into(),
+            field: None,
+        }
+    }
+}
+
 /// Decodes a YAML or JSON document (JSON when it starts with `{`); errors name the path and,
 /// for YAML and JSON alike, the line and column.
-pub fn parse(text: &str) -> Result<ScenarioFile, String> {
+pub fn parse(text: &str) -> Result<ScenarioFile, ParseError> {
     if text.trim().is_empty() {
-        return Err(
-            "the scenario is empty: it needs at least `title`, `duration` and `steps`".into(),
-        );
+        return Err(ParseError::plain(
+            "the scenario is empty: it needs at least `title`, `duration` and `steps`",
+        ));
     }
     if text.starts_with('\u{feff}') || text.trim_start().starts_with('{') {
-        return crate::strict_json::from_str(text).map_err(|e| e.to_string());
+        return crate::strict_json::from_str(text).map_err(|e| ParseError {
+            field: e.field().map(str::to_string),
+            message: e.to_string(),
+        });
     }
-    serde_yaml_ng::from_str(text).map_err(|e| e.to_string())
+    let de = serde_yaml_ng::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| ParseError {
+        field: crate::strict_json::exact_path(e.path()),
+        // serde_yaml_ng's own message already names the path, line and column.
+        message: e.into_inner().to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -267,7 +295,9 @@ mod tests {
     fn yaml_errors_carry_the_location() {
         let text =
             "title: t\nduration: 1m\nsteps:\n  - at: 0:10\n    action: {kind: cpu, percnt: 5}\n";
-        let err = parse(text).unwrap_err();
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("steps[0].action"), "{e}");
+        let err = e.message;
         assert!(err.contains("percnt"), "{err}");
         assert!(err.contains("steps[0]"), "{err}");
         assert!(err.contains("line 4 column 5"), "{err}");
@@ -276,10 +306,12 @@ mod tests {
     #[test]
     fn unknown_kind_and_negative_offset_are_refused() {
         let err = parse("title: t\nduration: 1m\nsteps:\n  - at: 0\n    action: {kind: gpu}\n")
-            .unwrap_err();
+            .unwrap_err()
+            .message;
         assert!(err.contains("unknown action kind `gpu`"), "{err}");
         let err = parse("title: t\nduration: 1m\nsteps:\n  - at: -5\n    action: {kind: cpu}\n")
-            .unwrap_err();
+            .unwrap_err()
+            .message;
         assert!(err.contains("negative offset"), "{err}");
         assert!(err.contains("line 4"), "{err}");
     }
@@ -291,7 +323,7 @@ mod tests {
         assert_eq!(f.steps[0].at.0, Duration::from_secs(10));
         assert_eq!(f.steps[0].action.kind, Kind::Cpu);
         let bad = r#"{"title": "t", "duration": 60, "steps": [{"at": 1, "action": {"kind": "cpu", "nope": 1}}]}"#;
-        let err = parse(bad).unwrap_err();
+        let err = parse(bad).unwrap_err().message;
         assert!(
             err.contains("steps[0].action") && err.contains("nope"),
             "{err}"

@@ -376,7 +376,7 @@ mod tests {
 
     fn build(text: &str) -> Result<Scenario, ApiError> {
         compile(
-            parse(text).map_err(|m| ApiError::bad_field("", m))?,
+            parse(text).map_err(|m| ApiError::bad_field("", m.message))?,
             "t",
             16,
             &ok,

@@ -11,7 +11,7 @@ fn build(expect: &str) -> Result<crate::scenarios::Scenario, String> {
          expect:\n{expect}"
     );
     let ok = |_: &mut crate::actions::Params| Ok::<(), ApiError>(());
-    let file = parse(&text)?;
+    let file = parse(&text).map_err(|e| e.to_string())?;
     compile(file, "t", 16, &ok).map_err(|e| e.to_string())
 }
 
