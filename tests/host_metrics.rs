@@ -17,7 +17,7 @@ enum Ty {
     Gauge,
 }
 
-/// DESIGN.md's host list: (family, node_exporter's type, labels).
+/// The product contract's host list: (family, node_exporter's type, labels).
 const HOST_FAMILIES: &[(&str, Ty, &[&str])] = &[
     ("node_cpu_seconds_total", Ty::Counter, &["cpu", "mode"]),
     (

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 /// `POST /actions/{kind}`: parameters from a JSON body, a form body or the query string.
 #[utoipa::path(post, path = "/actions/{kind}", tag = "actions",
     params(("kind" = String, Path, description = "cpu, memory, disk, traffic, network or fault")),
-    request_body(content = Object, description = "The kind's parameters (DESIGN.md); omitted ones take their defaults. Query parameters work too."),
+    request_body(content = Object, description = "The kind's parameters (see the per-kind operations); omitted ones take their defaults. Query parameters work too."),
     responses(
         (status = 201, description = "Started", body = ActionView),
         (status = 400, description = "Malformed body, unknown parameter or wrong type", body = crate::api::error::ErrorBody),

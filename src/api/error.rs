@@ -1,5 +1,5 @@
 //! The one error type of the control API: every failure is JSON
-//! `{"error": code, "message": sentence, "field": name-or-null}` with the status DESIGN.md fixes.
+//! `{"error": code, "message": sentence, "field": name-or-null}` with the status the API contract fixes (docs/architecture.md).
 
 use axum::Json;
 use axum::extract::Request;

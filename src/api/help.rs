@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, header};
 pub struct Endpoint {
     /// HTTP method.
     pub method: &'static str,
-    /// Path, with `{name}` placeholders as in DESIGN.md.
+    /// Path, with `{name}` placeholders as the router has them.
     pub path: &'static str,
     /// What it does.
     pub does: &'static str,
@@ -18,7 +18,7 @@ pub struct Endpoint {
     pub example: &'static str,
 }
 
-/// Every endpoint of the control API, in DESIGN.md's order. Add new routes here too: the help
+/// Every endpoint of the control API (docs/architecture.md), in the order `GET /` lists them. Add new routes here too: the help
 /// and the OpenAPI tests read this list.
 pub const ENDPOINTS: &[Endpoint] = &[
     ep("GET", "/", "this help", "{addr}/"),
