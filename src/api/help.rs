@@ -18,8 +18,8 @@ pub struct Endpoint {
     pub example: &'static str,
 }
 
-/// Every endpoint of the control API (docs/architecture.md), in the order `GET /` lists them. Add new routes here too: the help
-/// and the OpenAPI tests read this list.
+/// Every endpoint of the control API (docs/architecture.md), in the order `GET /` lists them.
+/// Add new routes here too: the help and the OpenAPI tests read this list.
 pub const ENDPOINTS: &[Endpoint] = &[
     ep("GET", "/", "this help", "{addr}/"),
     ep(
