@@ -340,3 +340,74 @@ fn the_ddos_attack_built_in_passes_at_speed_1() {
     assert_eq!(cases.len(), r["checks"].as_array().unwrap().len());
     assert!(cases.iter().all(|c| c["result"] == "passed"), "{cases:?}");
 }
+
+const PAUSED: &str = r#"title: A paused outage
+duration: 40s
+steps:
+  - id: outage
+    at: "0:02"
+    note: Payment goes down
+    action: {kind: fault, service: payment, down: true}
+    duration: 25s
+expect:
+  - alert: ServiceDown
+    labels: {service: payment}
+    fires: {after: outage, within: 15s}
+"#;
+
+/// Pause stops every pending check's clock: the run is paused as the outage begins (which
+/// heals the fault, so the alert cannot fire) for longer than the budget, and the check is
+/// still pending; after resume the outage comes back and the alert fires within the budget
+/// counted in active time only. Were wall time counted, the check would fail.
+#[test]
+fn pausing_a_run_stops_the_check_clock() {
+    let live = Live::start();
+    let url = |p: &str| live.jolt.control_url(p);
+    let s = common::agent()
+        .put(&url("/scenarios/paused-outage"))
+        .header("Content-Type", "application/yaml")
+        .send(PAUSED)
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(s, 201);
+    let (s, r) = call("POST", &url("/scenarios/paused-outage/start"), "");
+    assert_eq!(s, 201, "{r}");
+    let id = r["id"].as_str().unwrap().to_string();
+    // Pause as soon as the outage step has started.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while run(&live, &id)["elapsed_seconds"].as_f64().unwrap_or(0.0) < 2.5 {
+        assert!(
+            Instant::now() < deadline,
+            "the run never reached its outage"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (s, r) = call("POST", &url(&format!("/runs/{id}/pause")), "");
+    assert_eq!(s, 200, "{r}");
+    // Longer than the budget, in wall time.
+    std::thread::sleep(Duration::from_secs(20));
+    let r = run(&live, &id);
+    assert_eq!(r["state"], "paused", "{r:#}");
+    let c = check(&r, "ServiceDown{service=payment} fires");
+    assert_eq!(c["result"], "pending", "the budget ran while paused: {c}");
+    let (s, r) = call("POST", &url(&format!("/runs/{id}/resume")), "");
+    assert_eq!(s, 200, "{r}");
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let r = loop {
+        let r = run(&live, &id);
+        if r["verdict"] != "pending" && r["verdict"] != Value::Null {
+            break r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no verdict: {r:#}{}",
+            live.logs()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    let c = check(&r, "ServiceDown{service=payment} fires");
+    println!("paused outage: {}", c["observed"]);
+    assert_eq!(c["result"], "pass", "{r:#}{}", live.logs());
+    assert_eq!(r["verdict"], "pass", "{r:#}");
+}
