@@ -5,8 +5,11 @@
 #                               WORKDIR/jolt.log; sets JOLT_PID and waits for the listeners.
 # jolt_addr LISTENER            prints the address a listener (metrics|control|services) bound.
 
-cargo build --release --quiet
-JOLT_BIN=${CARGO_TARGET_DIR:-target}/release/jolt
+# JOLT_BIN=target/debug/jolt (an already built binary) skips the release build.
+if [ -z "${JOLT_BIN:-}" ]; then
+  cargo build --release --quiet
+  JOLT_BIN=${CARGO_TARGET_DIR:-target}/release/jolt
+fi
 JOLT_LOG=
 JOLT_PID=
 

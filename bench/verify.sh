@@ -87,6 +87,11 @@ t1=$(date +%s.%N)
 cpu1=$(metric jolt_scenario_verify_cpu_seconds_total)
 proc1=$(proc_cpu)
 curl -fsS "http://$CONTROL/runs/run-1" >"$WORK/run.json"
+window=$(python3 -c "import math; print(math.ceil($t1 - $t0) + 5)")
+curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode \
+  "query=max_over_time(ALERTS{alertstate=\"firing\",severity=~\"warning|critical\"}[${window}s])" |
+  jq -r '.data.result[].metric | "\(.alertname){\(.service // "")} \(.severity)"' | sort -u |
+  sed 's/^/fired during the run: /'
 
 python3 - "$cpu0" "$cpu1" "$proc0" "$proc1" "$t0" "$t1" "$code" "$WORK/run.json" <<'PY'
 import json, sys
