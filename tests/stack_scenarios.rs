@@ -38,7 +38,10 @@ type Labels = BTreeMap<String, String>;
 /// alerts are never paged), each as its identifying labels (`alertname`, `service`,
 /// `severity`...) with the first and last second it was firing, counted from `since`.
 fn fired(live: &Live, since: f64) -> BTreeMap<Labels, (f64, f64)> {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     let text = agent()
         .get(&format!("{}/api/v1/query_range", live.prom_url))
         .query(
@@ -154,7 +157,10 @@ fn play(name: &str, tally: &mut Tally) {
     let live = Live::start();
     let load0 = load_average();
     let cpu0 = cpu_seconds(live.jolt.pid());
-    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64();
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
     let t0 = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_jolt"))
         .args(["scenario", "start", name, "--verify", "--control"])
@@ -225,10 +231,7 @@ fn play(name: &str, tally: &mut Tally) {
     println!(
         "scenario-alerts:    fired {:?}; named by fires checks {:?}; NOT named (false positives) {unnamed:?}; named but silent {silent:?}",
         got.iter().map(show).collect::<Vec<_>>(),
-        fires
-            .iter()
-            .map(show_check)
-            .collect::<Vec<_>>(),
+        fires.iter().map(show_check).collect::<Vec<_>>(),
     );
     tally.named += named.len();
     tally.fired += got.len();
