@@ -1,5 +1,5 @@
 //! The dashboards checked against Grafana's own TypeScript model (npm `@grafana/schema`, pinned
-//! in tests/dashboards/package-lock.json; scripts/setup-dashboards installs it): each
+//! in tests/dashboards/package-lock.json; scripts/setup-browser installs it): each
 //! grafana/dashboards/*.json becomes `export const d: Dashboard = <json>;` and `tsc --strict`
 //! must accept it, and must refuse broken copies.
 
@@ -16,7 +16,7 @@ fn type_check(dashes: &[(String, Value)]) -> Output {
     let tsc = npm.join("node_modules/typescript/bin/tsc");
     assert!(
         tsc.is_file() && npm.join("node_modules/@grafana/schema").is_dir(),
-        "the pinned npm packages are missing: run scripts/setup-dashboards"
+        "the pinned npm packages are missing: run scripts/setup-browser"
     );
     let dir = tempfile::tempdir().unwrap();
     for (name, d) in dashes {
