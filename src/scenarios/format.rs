@@ -66,6 +66,19 @@ pub struct StepSpec {
 pub struct Offset(pub Duration);
 
 impl Offset {
+    /// An offset given as a number of seconds; `what` names, in the error, what counts from
+    /// the start (`at` of a step, a check's anchor).
+    pub fn from_secs(secs: f64, what: &str) -> Result<Offset, String> {
+        if secs < 0.0 {
+            return Err(format!(
+                "negative offset {secs}: {what} from the scenario's start"
+            ));
+        }
+        HumanDuration::from_secs_f64(secs)
+            .map(|h| Offset(h.0))
+            .map_err(|e| e.to_string())
+    }
+
     /// Parses the text forms.
     pub fn parse(text: &str) -> Result<Offset, String> {
         let text = text.trim();
@@ -130,12 +143,7 @@ impl<'de> Deserialize<'de> for Offset {
             Text(String),
         }
         match Raw::deserialize(d)? {
-            Raw::Num(n) if n < 0.0 => Err(D::Error::custom(format!(
-                "negative offset {n}: `at` counts from the scenario's start"
-            ))),
-            Raw::Num(n) => HumanDuration::from_secs_f64(n)
-                .map(|h| Offset(h.0))
-                .map_err(D::Error::custom),
+            Raw::Num(n) => Offset::from_secs(n, "`at` counts").map_err(D::Error::custom),
             Raw::Text(t) => Offset::parse(&t).map_err(D::Error::custom),
         }
     }

@@ -116,6 +116,20 @@ pub fn firing_spans(rec: &Recording, alert: &AlertRef) -> Vec<(f64, Option<f64>)
     merged
 }
 
+/// `inconclusive` because Prometheus did not answer over `gap`, decided at `at`.
+fn no_data((from, to): (f64, f64), at: f64) -> Outcome {
+    decided(
+        Verdict::Inconclusive,
+        format!(
+            "no data from Prometheus from {} to {}",
+            clock_s(from),
+            clock_s(to)
+        ),
+        at,
+        None,
+    )
+}
+
 fn gap_in(rec: &Recording, now: f64, from: f64, to: f64) -> Option<(f64, f64)> {
     rec.gaps_until(now)
         .into_iter()
@@ -181,18 +195,9 @@ pub fn judge(check: &Check, rec: &Recording, at: Now) -> Outcome {
                 ),
                 first => {
                     if first.is_none()
-                        && let Some((g0, g1)) = gap_in(rec, now, a, deadline)
+                        && let Some(gap) = gap_in(rec, now, a, deadline)
                     {
-                        return decided(
-                            Verdict::Inconclusive,
-                            format!(
-                                "no data from Prometheus from {} to {}",
-                                clock_s(g0),
-                                clock_s(g1)
-                            ),
-                            deadline,
-                            None,
-                        );
+                        return no_data(gap, deadline);
                     }
                     let seen = match first {
                         Some(s) => format!("fired only {} after {}", s1(s - a), after.label),
@@ -286,17 +291,8 @@ pub fn judge(check: &Check, rec: &Recording, at: Now) -> Outcome {
                 .into_iter()
                 .filter(|(s, _)| *s <= deadline)
                 .collect();
-            if let Some((g0, g1)) = gap_in(rec, now, b, deadline) {
-                return decided(
-                    Verdict::Inconclusive,
-                    format!(
-                        "no data from Prometheus from {} to {}",
-                        clock_s(g0),
-                        clock_s(g1)
-                    ),
-                    deadline,
-                    None,
-                );
+            if let Some(gap) = gap_in(rec, now, b, deadline) {
+                return no_data(gap, deadline);
             }
             let Some(&(_, last_end)) = spans.last() else {
                 return decided(

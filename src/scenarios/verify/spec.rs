@@ -148,11 +148,8 @@ impl<'de> Deserialize<'de> for Anchor {
             Text(String),
         }
         match Raw::deserialize(d)? {
-            Raw::Num(n) if n < 0.0 => Err(D::Error::custom(format!(
-                "negative offset {n}: offsets count from the scenario's start"
-            ))),
-            Raw::Num(n) => HumanDuration::from_secs_f64(n)
-                .map(|h| Anchor::At(Offset(h.0)))
+            Raw::Num(n) => Offset::from_secs(n, "offsets count")
+                .map(Anchor::At)
                 .map_err(D::Error::custom),
             Raw::Text(t) => Anchor::parse(&t).map_err(D::Error::custom),
         }
