@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 status=0
-cargo nextest run --test stack_scenarios --run-ignored only --no-capture >"$log" 2>&1 || status=$?
+cargo nextest run --test it --run-ignored only -E "test(/^stack_scenarios::/)" --no-capture >"$log" 2>&1 || status=$?
 grep -E '^scenario-alerts:' "$log" | sed 's/^scenario-alerts: //' || true
 if [ "$status" -ne 0 ]; then
   grep -vE '^scenario-alerts:' "$log" | tail -40 >&2

@@ -143,7 +143,7 @@ mod tests {
     }
 
     /// Every path the router source registers is documented, and so is every help entry
-    /// the router serves (the router itself is checked over HTTP in tests/api.rs).
+    /// the router serves (the router itself is checked over HTTP in tests/it/api.rs).
     #[test]
     fn every_routed_path_is_documented() {
         let doc = spec();

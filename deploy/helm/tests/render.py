@@ -4,7 +4,7 @@
     render.py render CHART VALUES.yaml OUT.yaml   # every manifest, one multi-document file
     render.py lint CHART VALUES.yaml              # helm lint --strict; exit 1 on any finding
 
-Used by tests/helm_chart.rs; values files are under deploy/helm/tests/values/.
+Used by tests/it/helm_chart.rs; values files are under deploy/helm/tests/values/.
 """
 import json
 import sys
