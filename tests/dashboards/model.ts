@@ -1,7 +1,7 @@
 // Grafana's own dashboard model (npm @grafana/schema), narrowed to what jolt's dashboards may
 // use: the panel types listed below with their per-panel option types, Prometheus queries with
 // a datasource uid, every gridPos field, and visualization actions that send a request.
-// tests/dashboards_check.rs pastes each grafana/dashboards/*.json into a .ts file as
+// tests/it/dashboard_types.rs pastes each grafana/dashboards/*.json into a .ts file as
 // `export const d: Dashboard = <json>;` and runs `tsc --strict --noEmit` on it.
 import type * as G from '@grafana/schema/dist/esm/raw/dashboard/x/Dashboard_types.gen';
 import type * as Stat from '@grafana/schema/dist/esm/raw/composable/stat/panelcfg/x/StatPanelCfg_types.gen';
