@@ -1,5 +1,6 @@
 //! `/actions` routes: start, list, get, stop one, stop all.
 
+use super::routes::Route;
 use super::{ApiError, ControlState};
 use crate::actions::{ActionView, Kind, Params, Source};
 use axum::Json;
@@ -7,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
+use utoipa_axum::routes;
 
 /// `POST /actions/{kind}`: parameters from a JSON body, a form body or the query string.
 #[utoipa::path(post, path = "/actions/{kind}", tag = "actions",
@@ -83,4 +85,31 @@ pub async fn stop(
     responses((status = 200, description = "`{\"stopped\": n}`")))]
 pub async fn stop_all(State(st): State<ControlState>) -> Json<Value> {
     Json(json!({ "stopped": st.engine.stop_all().await }))
+}
+
+/// This file's rows of the route table, in the order `GET /` lists them.
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            routes!(start),
+            "start an action (cpu, memory, disk, traffic, network, fault) -> 201",
+            "-X POST {addr}/actions/cpu -d '{\"percent\": 90, \"duration\": \"10s\"}'",
+        ),
+        Route::new(
+            routes!(list),
+            "active actions, then recently finished ones",
+            "{addr}/actions",
+        ),
+        Route::new(routes!(get), "one action", "{addr}/actions/cpu-1"),
+        Route::new(
+            routes!(stop),
+            "stop one (409 if it already ended)",
+            "-X DELETE {addr}/actions/cpu-1",
+        ),
+        Route::new(
+            routes!(stop_all),
+            "stop all -> {\"stopped\": n}",
+            "-X DELETE {addr}/actions",
+        ),
+    ]
 }

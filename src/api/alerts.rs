@@ -3,6 +3,7 @@
 //! `jolt_alert_notifications_total{alertname,status}`, so the stack shows its own alerts with
 //! no Slack configured.
 
+use super::routes::Route;
 use super::{ApiError, ControlState};
 use crate::events::Severity;
 use axum::Json;
@@ -16,6 +17,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
+use utoipa_axum::routes;
 
 /// Distinct `alertname` label values kept; later names are counted as `other`.
 const MAX_ALERTNAMES: usize = 100;
@@ -241,6 +243,15 @@ fn record(st: &ControlState, n: &Notification, a: &Alert) {
             "external_url": n.external_url,
         }),
     );
+}
+
+/// This file's rows of the route table.
+pub(super) fn routes() -> Vec<Route> {
+    vec![Route::new(
+        routes!(receive),
+        "Alertmanager webhook receiver: notifications become events",
+        "-X POST {addr}/alerts -d @notification.json",
+    )]
 }
 
 #[cfg(test)]

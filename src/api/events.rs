@@ -1,10 +1,12 @@
 //! `/events` routes.
 
+use super::routes::Route;
 use super::{ApiError, ControlState};
 use crate::events::Event;
 use axum::Json;
 use axum::extract::{Query, State};
 use serde::Deserialize;
+use utoipa_axum::routes;
 
 /// Query of `GET /events`.
 #[derive(Debug, Deserialize)]
@@ -28,4 +30,13 @@ pub async fn list(
 ) -> Result<Json<Vec<Event>>, ApiError> {
     let Query(q) = query.map_err(|e| ApiError::bad_field("since", e.body_text()))?;
     Ok(Json(st.events.since(q.since)))
+}
+
+/// This file's rows of the route table.
+pub(super) fn routes() -> Vec<Route> {
+    vec![Route::new(
+        routes!(list),
+        "the event log (?since=ID for the ones after ID)",
+        "{addr}/events?since=0",
+    )]
 }

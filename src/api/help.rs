@@ -2,150 +2,28 @@
 //! `GET /healthz` (liveness, open even when a token is set).
 
 use super::ControlState;
+use super::routes::{HelpLine, Route};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
+use std::sync::OnceLock;
+use utoipa_axum::routes;
 
-/// One line of the help: method, path, what it does, and the curl arguments of an example
-/// (`{addr}` is replaced by the address the client used).
-pub struct Endpoint {
-    /// HTTP method.
-    pub method: &'static str,
-    /// Path, with `{name}` placeholders as the router has them.
-    pub path: &'static str,
-    /// What it does.
-    pub does: &'static str,
-    /// curl arguments after `curl`.
-    pub example: &'static str,
+/// This file's rows of the route table (they come first in `GET /`).
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route::new(routes!(help), "this help", "{addr}/"),
+        Route::new(
+            routes!(healthz),
+            "200 when serving (no token needed)",
+            "{addr}/healthz",
+        ),
+    ]
 }
 
-/// Every endpoint of the control API (docs/architecture.md), in the order `GET /` lists them.
-/// Add new routes here too: the help and the OpenAPI tests read this list.
-pub const ENDPOINTS: &[Endpoint] = &[
-    ep("GET", "/", "this help", "{addr}/"),
-    ep(
-        "GET",
-        "/healthz",
-        "200 when serving (no token needed)",
-        "{addr}/healthz",
-    ),
-    ep(
-        "POST",
-        "/actions/{kind}",
-        "start an action (cpu, memory, disk, traffic, network, fault) -> 201",
-        "-X POST {addr}/actions/cpu -d '{\"percent\": 90, \"duration\": \"10s\"}'",
-    ),
-    ep(
-        "GET",
-        "/actions",
-        "active actions, then recently finished ones",
-        "{addr}/actions",
-    ),
-    ep("GET", "/actions/{id}", "one action", "{addr}/actions/cpu-1"),
-    ep(
-        "DELETE",
-        "/actions/{id}",
-        "stop one (409 if it already ended)",
-        "-X DELETE {addr}/actions/cpu-1",
-    ),
-    ep(
-        "DELETE",
-        "/actions",
-        "stop all -> {\"stopped\": n}",
-        "-X DELETE {addr}/actions",
-    ),
-    ep(
-        "GET",
-        "/scenarios",
-        "built-in and custom scenarios with their steps",
-        "{addr}/scenarios",
-    ),
-    ep(
-        "GET",
-        "/scenarios/schema.json",
-        "the JSON Schema of scenario files",
-        "{addr}/scenarios/schema.json",
-    ),
-    ep(
-        "GET",
-        "/scenarios/{name}",
-        "one scenario",
-        "{addr}/scenarios/black-friday-rush",
-    ),
-    ep(
-        "PUT",
-        "/scenarios/{name}",
-        "add or replace a custom scenario (YAML or JSON body)",
-        "-X PUT {addr}/scenarios/my-demo -H 'Content-Type: application/yaml' --data-binary @my-demo.yaml",
-    ),
-    ep(
-        "POST",
-        "/scenarios/{name}/start",
-        "start a run -> 201 (optional: speed, start_at = RFC 3339 time to begin, id = your run id)",
-        "-X POST {addr}/scenarios/black-friday-rush/start",
-    ),
-    ep(
-        "GET",
-        "/runs",
-        "runs with progress, current step, elapsed and remaining time",
-        "{addr}/runs",
-    ),
-    ep("GET", "/runs/{id}", "one run", "{addr}/runs/run-1"),
-    ep(
-        "POST",
-        "/runs/{id}/pause",
-        "pause a run",
-        "-X POST {addr}/runs/run-1/pause",
-    ),
-    ep(
-        "POST",
-        "/runs/{id}/resume",
-        "resume a paused run",
-        "-X POST {addr}/runs/run-1/resume",
-    ),
-    ep(
-        "DELETE",
-        "/runs/{id}",
-        "stop a run and its actions",
-        "-X DELETE {addr}/runs/run-1",
-    ),
-    ep(
-        "GET",
-        "/events",
-        "the event log (?since=ID for the ones after ID)",
-        "{addr}/events?since=0",
-    ),
-    ep(
-        "GET",
-        "/events/stream",
-        "the event log as server-sent events (Last-Event-ID or ?since=ID resumes)",
-        "-N {addr}/events/stream",
-    ),
-    ep(
-        "POST",
-        "/alerts",
-        "Alertmanager webhook receiver: notifications become events",
-        "-X POST {addr}/alerts -d @notification.json",
-    ),
-    ep(
-        "GET",
-        "/openapi.json",
-        "the OpenAPI document of this API",
-        "{addr}/openapi.json",
-    ),
-];
-
-const fn ep(
-    method: &'static str,
-    path: &'static str,
-    does: &'static str,
-    example: &'static str,
-) -> Endpoint {
-    Endpoint {
-        method,
-        path,
-        does,
-        example,
-    }
+/// The lines of `GET /`, built once from the route table.
+fn lines() -> &'static [HelpLine] {
+    static LINES: OnceLock<Vec<HelpLine>> = OnceLock::new();
+    LINES.get_or_init(|| super::routes::help(&super::table()))
 }
 
 /// `GET /`.
@@ -179,12 +57,12 @@ pub fn render(host: &str, token: bool) -> String {
          Parameters come as a JSON body or as query parameters; an empty request uses the defaults.\n\
          Errors are JSON {{\"error\", \"message\", \"field\"}}. {auth}\n"
     );
-    let width = ENDPOINTS
+    let width = lines()
         .iter()
         .map(|e| e.method.len() + e.path.len() + 1)
         .max()
         .unwrap_or(0);
-    for e in ENDPOINTS {
+    for e in lines() {
         let route = format!("{} {}", e.method, e.path);
         let example = e.example.replace("{addr}", host);
         out.push_str(&format!(
@@ -206,14 +84,15 @@ mod tests {
     #[test]
     fn every_endpoint_has_a_curl_example_for_this_host() {
         let text = render("10.0.0.1:1234", false);
-        for e in ENDPOINTS {
+        for e in lines() {
             assert!(
                 text.contains(&format!("{} {}", e.method, e.path)),
                 "{}",
                 e.path
             );
         }
-        assert_eq!(text.matches("curl ").count(), ENDPOINTS.len());
+        assert_eq!(text.matches("curl ").count(), lines().len());
+        assert!(lines().len() >= 21, "{} lines", lines().len());
         assert!(text.contains("curl -X POST 10.0.0.1:1234/actions/cpu"));
         assert!(render("h", true).contains("Authorization: Bearer"));
     }

@@ -11,6 +11,7 @@ mod help;
 mod limits;
 pub mod openapi;
 mod openapi_exact;
+mod routes;
 mod scenarios;
 mod security;
 mod stream;
@@ -24,7 +25,7 @@ pub use security::Security;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, post};
+use routes::Route;
 
 /// Shared state of the control API handlers.
 #[derive(Clone)]
@@ -43,35 +44,28 @@ pub struct ControlState {
     pub scenarios: crate::scenarios::Scenarios,
 }
 
-/// Builds the control router. Every route here must be in `openapi::ApiDoc` and
-/// `help::ENDPOINTS` (tests check both).
+/// Every route of the control API, in the order `GET /` lists them: each route file owns its
+/// rows (`routes.rs` says what a row holds); a new route file adds its `routes()` here.
+fn table() -> Vec<Route> {
+    [
+        help::routes(),
+        actions::routes(),
+        scenarios::routes(),
+        events::routes(),
+        stream::routes(),
+        alerts::routes(),
+        openapi::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Builds the control router from [`table`]; the OpenAPI document and `GET /` come from the
+/// same rows.
 pub fn router(state: ControlState) -> Router {
     let sec = state.security.clone();
-    Router::new()
-        .route("/", get(help::help))
-        .route("/healthz", get(help::healthz))
-        .route("/actions", get(actions::list).delete(actions::stop_all))
-        .route(
-            "/actions/{kind_or_id}",
-            post(actions::start).get(actions::get).delete(actions::stop),
-        )
-        .route("/events", get(events::list))
-        .route("/events/stream", get(stream::stream))
-        .route("/alerts", post(alerts::receive))
-        .route("/openapi.json", get(openapi::document))
-        .route("/scenarios", get(scenarios::list))
-        .route("/scenarios/schema.json", get(scenarios::schema_json))
-        .route(
-            "/scenarios/{name}",
-            get(scenarios::get)
-                .put(scenarios::put)
-                .layer(DefaultBodyLimit::max(crate::scenarios::MAX_BODY)),
-        )
-        .route("/scenarios/{name}/start", post(scenarios::start))
-        .route("/runs", get(scenarios::runs))
-        .route("/runs/{id}", get(scenarios::run).delete(scenarios::stop))
-        .route("/runs/{id}/pause", post(scenarios::pause))
-        .route("/runs/{id}/resume", post(scenarios::resume))
+    routes::router(&table())
         .fallback(|| async { ApiError::NotFound("no such endpoint; GET / lists them".into()) })
         // Outermost last: browser rules (Host, Origin), CORS (answers preflights, so they need
         // no token; outside the JSON rewrite so rewritten errors keep their CORS headers),

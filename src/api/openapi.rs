@@ -1,18 +1,21 @@
 //! `GET /openapi.json`: the OpenAPI document, generated from the handlers' `#[utoipa::path]`
 //! attributes and the types' `ToSchema` derives.
 //!
-//! To add a route: put `#[utoipa::path(...)]` on its handler, list the handler in `paths(...)`
-//! below (and any new body type in `schemas(...)`) — or in a per-file `#[derive(OpenApi)]`
-//! merged in [`spec`], like `scenarios::ScenariosDoc` — and add it to `help::ENDPOINTS`. The
-//! tests fail when a route the router serves is missing here.
+//! The paths come from the route table (`routes.rs`): a route is added once, as a row of its
+//! file's `routes()`, and is then served, documented here and listed by `GET /`. Schemas its
+//! bodies name are collected from the handler's `#[utoipa::path]`; other types go in
+//! `schemas(...)` below or in a per-file `#[derive(OpenApi)]` merged in [`spec`], like
+//! `scenarios::ScenariosDoc`.
 
-use super::{actions, alerts, events, help, scenarios, stream};
+use super::routes::Route;
+use super::{alerts, scenarios};
 use crate::actions::{Kind, Params, Source};
 use axum::Json;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::routes;
 
 /// The aggregation of every documented route and schema.
 #[derive(OpenApi)]
@@ -23,19 +26,6 @@ use utoipa::{Modify, OpenApi};
                        Errors are JSON {error, message, field}. When a token is configured every \
                        route except /healthz needs `Authorization: Bearer <token>`."
     ),
-    paths(
-        help::help,
-        help::healthz,
-        actions::start,
-        actions::list,
-        actions::get,
-        actions::stop,
-        actions::stop_all,
-        events::list,
-        stream::stream,
-        alerts::receive,
-        document,
-    ),
     components(schemas(
         crate::actions::ActionView,
         crate::events::Event,
@@ -44,7 +34,7 @@ use utoipa::{Modify, OpenApi};
         alerts::Notification,
         alerts::Alert,
     )),
-    modifiers(&BearerToken, &KindDefaults),
+    modifiers(&BearerToken),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -67,11 +57,27 @@ pub fn exact_spec(services: &[&str], limits: &crate::actions::ActionsConfig) -> 
     doc
 }
 
-/// The whole document: [`ApiDoc`] plus the per-file documents of other route files.
+/// The whole document: [`ApiDoc`] and the per-file schemas, with the route table's paths.
 pub fn spec() -> Document {
     let mut doc = ApiDoc::openapi();
     doc.merge(scenarios::ScenariosDoc::openapi());
+    let (paths, schemas) = super::routes::documented(&super::table());
+    doc.paths.merge(paths);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+    KindDefaults.modify(&mut doc);
     doc
+}
+
+/// This file's row of the route table.
+pub(super) fn routes() -> Vec<Route> {
+    vec![Route::new(
+        routes!(document),
+        "the OpenAPI document of this API",
+        "{addr}/openapi.json",
+    )]
 }
 
 /// Declares the bearer token scheme the `security` requirement names.
@@ -123,44 +129,6 @@ impl Modify for KindDefaults {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `{anything}` → `{}`, so `/actions/{kind_or_id}` matches `/actions/{id}`.
-    fn shape(path: &str) -> String {
-        let mut out = String::new();
-        let mut in_param = false;
-        for c in path.chars() {
-            match c {
-                '{' => {
-                    in_param = true;
-                    out.push_str("{}");
-                }
-                '}' => in_param = false,
-                _ if !in_param => out.push(c),
-                _ => {}
-            }
-        }
-        out
-    }
-
-    /// Every path the router source registers is documented, and so is every help entry
-    /// the router serves (the router itself is checked over HTTP in tests/it/api.rs).
-    #[test]
-    fn every_routed_path_is_documented() {
-        let doc = spec();
-        let documented: Vec<String> = doc.paths.paths.keys().map(|p| shape(p)).collect();
-        let source = include_str!("mod.rs");
-        let mut routed = 0;
-        for chunk in source.split(".route(").skip(1) {
-            let path = chunk.trim_start().trim_start_matches('"');
-            let path = &path[..path.find('"').expect("route path literal")];
-            routed += 1;
-            assert!(
-                documented.contains(&shape(path)),
-                "route {path} is served but not in the OpenAPI document"
-            );
-        }
-        assert!(routed >= 8, "found only {routed} routes in mod.rs");
-    }
 
     #[test]
     fn post_actions_has_an_example_per_kind() {

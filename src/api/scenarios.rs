@@ -1,38 +1,40 @@
 //! `/scenarios` and `/runs` routes: the catalog (list, get, put, schema) and runs (start, list,
 //! get, pause, resume, stop).
 
+use super::routes::Route;
 use super::{ApiError, ControlState};
 use crate::scenarios::{
     MAX_BODY, RunView, ScenarioView, Schedule, check_run_id, parse_start_at, schema,
 };
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa_axum::router::UtoipaMethodRouterExt;
+use utoipa_axum::routes;
 
 /// Error body, for the OpenAPI document.
 type ErrorBody = crate::api::error::ErrorBody;
 
-/// The routes of this file, for the OpenAPI document (merged into the API's).
+/// The schemas of this file's views, for the OpenAPI document (merged into the API's; the
+/// paths come from [`routes`]).
 #[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list, schema_json, get, put, start, runs, run, pause, resume, stop),
-    components(schemas(
-        ScenarioView,
-        crate::scenarios::StepView,
-        RunView,
-        crate::scenarios::StepRunView,
-        crate::scenarios::RunState,
-        crate::scenarios::StepState,
-        StartParams,
-        crate::scenarios::verify::CheckView,
-        crate::scenarios::verify::RunVerdict,
-        crate::scenarios::verify::Verdict,
-    ))
-)]
+#[openapi(components(schemas(
+    ScenarioView,
+    crate::scenarios::StepView,
+    RunView,
+    crate::scenarios::StepRunView,
+    crate::scenarios::RunState,
+    crate::scenarios::StepState,
+    StartParams,
+    crate::scenarios::verify::CheckView,
+    crate::scenarios::verify::RunVerdict,
+    crate::scenarios::verify::Verdict,
+)))]
 pub struct ScenariosDoc;
 
 /// `GET /scenarios`.
@@ -258,4 +260,56 @@ pub async fn stop(
     Path(id): Path<String>,
 ) -> Result<Json<RunView>, ApiError> {
     st.scenarios.runs.stop(&id).await.map(Json)
+}
+
+/// This file's rows of the route table, in the order `GET /` lists them.
+pub(super) fn routes() -> Vec<Route> {
+    vec![
+        Route::new(
+            routes!(list),
+            "built-in and custom scenarios with their steps",
+            "{addr}/scenarios",
+        ),
+        Route::new(
+            routes!(schema_json),
+            "the JSON Schema of scenario files",
+            "{addr}/scenarios/schema.json",
+        ),
+        Route::new(
+            routes!(get),
+            "one scenario",
+            "{addr}/scenarios/black-friday-rush",
+        ),
+        Route::new(
+            routes!(put).layer(DefaultBodyLimit::max(MAX_BODY)),
+            "add or replace a custom scenario (YAML or JSON body)",
+            "-X PUT {addr}/scenarios/my-demo -H 'Content-Type: application/yaml' --data-binary @my-demo.yaml",
+        ),
+        Route::new(
+            routes!(start),
+            "start a run -> 201 (optional: speed, start_at = RFC 3339 time to begin, id = your run id)",
+            "-X POST {addr}/scenarios/black-friday-rush/start",
+        ),
+        Route::new(
+            routes!(runs),
+            "runs with progress, current step, elapsed and remaining time",
+            "{addr}/runs",
+        ),
+        Route::new(routes!(run), "one run", "{addr}/runs/run-1"),
+        Route::new(
+            routes!(pause),
+            "pause a run",
+            "-X POST {addr}/runs/run-1/pause",
+        ),
+        Route::new(
+            routes!(resume),
+            "resume a paused run",
+            "-X POST {addr}/runs/run-1/resume",
+        ),
+        Route::new(
+            routes!(stop),
+            "stop a run and its actions",
+            "-X DELETE {addr}/runs/run-1",
+        ),
+    ]
 }

@@ -7,6 +7,7 @@
 //! means "from now"). The stream ends when the daemon shuts down, so open
 //! streams never hold up exit.
 
+use super::routes::Route;
 use super::{ApiError, ControlState};
 use crate::events::{Event, Events};
 use axum::extract::{Query, State};
@@ -19,6 +20,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
+use utoipa_axum::routes;
 
 /// How often an idle stream sends a comment, so proxies and clients see it is alive.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -127,4 +129,13 @@ fn to_sse(e: &Event) -> sse::Event {
         .id(e.id.to_string())
         .event(&e.kind)
         .data(data)
+}
+
+/// This file's rows of the route table.
+pub(super) fn routes() -> Vec<Route> {
+    vec![Route::new(
+        routes!(stream),
+        "the event log as server-sent events (Last-Event-ID or ?since=ID resumes)",
+        "-N {addr}/events/stream",
+    )]
 }
