@@ -86,6 +86,9 @@ fn delivered(d: &Daemon) -> bool {
 
 #[test]
 fn alertmanager_reaches_jolt_by_its_compose_name() {
+    if !crate::common::require_tools(&[crate::stack::ALERTMANAGER]) {
+        return;
+    }
     let flags = compose_browser_flags();
     assert!(
         flags.iter().any(|f| f == "--control-allowed-host=jolt"),
@@ -105,6 +108,9 @@ fn alertmanager_reaches_jolt_by_its_compose_name() {
 
 #[test]
 fn without_the_name_the_delivery_is_refused_like_a_rebinding_page() {
+    if !crate::common::require_tools(&[crate::stack::ALERTMANAGER]) {
+        return;
+    }
     let d = Daemon::start(&[]);
     let dir = tempfile::tempdir().unwrap();
     let am = alertmanager_delivering_to(d.control, dir.path());

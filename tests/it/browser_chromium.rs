@@ -162,6 +162,9 @@ fn actions(d: &Daemon) -> Vec<serde_json::Value> {
 
 #[test]
 fn a_page_from_another_origin_cannot_start_load() {
+    if !crate::common::require_tools(&["chromium|chromium-browser"]) {
+        return;
+    }
     let d = Daemon::start(&["--control-allow-origin", "http://localhost:3000"]);
     let report = attack(TcpListener::bind("127.0.0.1:0").unwrap(), &d);
     assert_eq!(report["form"], "submitted", "{report}");
@@ -189,6 +192,9 @@ fn a_page_from_another_origin_cannot_start_load() {
 
 #[test]
 fn an_allowed_origin_starts_an_action_and_reads_the_answer() {
+    if !crate::common::require_tools(&["chromium|chromium-browser"]) {
+        return;
+    }
     // The page's origin is only known once its server listens: bind it first.
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());

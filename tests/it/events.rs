@@ -286,6 +286,9 @@ fn alertmanager_notifications_become_events_and_counts() {
 /// classic one.
 #[test]
 fn an_alertname_with_a_hash_survives_both_encoders() {
+    if !crate::common::require_tools(&["promtool"]) {
+        return;
+    }
     let d = Daemon::start(&[]);
     let odd = r#"Disk # 1 {"full"}"#;
     let mut n = notification();

@@ -11,6 +11,9 @@ use std::time::Duration;
 
 #[test]
 fn the_fleet_comes_from_the_targets_prometheus_scrapes() {
+    if !crate::common::require_tools(&[crate::stack::PROMETHEUS]) {
+        return;
+    }
     let lab = Lab::start();
     let dir = tempfile::tempdir().unwrap();
     let port = stack::free_port();

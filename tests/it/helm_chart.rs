@@ -41,6 +41,9 @@ fn chart_copies_match_the_ops_bundle() {
 
 #[test]
 fn chart_lints_strict_with_every_values_file() {
+    if !crate::common::require_tools(&[crate::helm::HELM]) {
+        return;
+    }
     for case in CASES {
         let out = run(Command::new("python3")
             .arg(tests_dir().join("render.py"))
@@ -71,6 +74,9 @@ fn kube_validate(docs: &[&Value], version: &str) -> Output {
 
 #[test]
 fn core_objects_validate_strictly_for_two_kubernetes_versions() {
+    if !crate::common::require_tools(&[crate::helm::HELM, "kubernetes-validate"]) {
+        return;
+    }
     for case in CASES {
         let docs = render(case);
         let core: Vec<&Value> = docs.iter().filter(|d| !is_operator_kind(d)).collect();
@@ -106,6 +112,13 @@ fn operator_validate(docs: &[&Value]) -> Output {
 
 #[test]
 fn monitors_and_rules_validate_against_the_operator_models() {
+    if !crate::common::require_tools(&[
+        crate::helm::HELM,
+        "node",
+        "deploy/helm/tests/node_modules/@kubernetes-models/prometheus-operator",
+    ]) {
+        return;
+    }
     let docs = render("full");
     let ops: Vec<&Value> = docs.iter().filter(|d| is_operator_kind(d)).collect();
     let kinds: Vec<&str> = ops.iter().map(|d| d["kind"].as_str().unwrap()).collect();
@@ -136,6 +149,9 @@ fn bundle_groups() -> Vec<Value> {
 
 #[test]
 fn rendered_rules_equal_the_alerts_and_pass_promtool() {
+    if !crate::common::require_tools(&[crate::helm::HELM, "promtool"]) {
+        return;
+    }
     for case in ["full", "no-control"] {
         let docs = render(case);
         let rule = of_kind(&docs, "PrometheusRule");
@@ -164,6 +180,9 @@ fn rendered_rules_equal_the_alerts_and_pass_promtool() {
 
 #[test]
 fn dashboard_configmaps_hold_the_dashboards_byte_for_byte() {
+    if !crate::common::require_tools(&[crate::helm::HELM]) {
+        return;
+    }
     for (case, label, value) in [
         ("full", "grafana_dashboard", "jolt"),
         ("no-control", "grafana_dashboard", "1"),

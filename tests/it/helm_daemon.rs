@@ -136,6 +136,9 @@ const FAULT: [&str; 8] = [
 
 #[test]
 fn the_rendered_daemonset_runs_jolt_and_its_in_pod_client() {
+    if !crate::common::require_tools(&[crate::helm::HELM]) {
+        return;
+    }
     let mut pod = Pod::start("default", "token");
     pod.daemon.assert_running();
     let scrape = ureq::get(&format!("http://127.0.0.1:{}/metrics", pod.ports[0]))
@@ -178,6 +181,9 @@ fn the_rendered_daemonset_runs_jolt_and_its_in_pod_client() {
 
 #[test]
 fn grafanas_origin_from_the_values_gets_cors_answers() {
+    if !crate::common::require_tools(&[crate::helm::HELM]) {
+        return;
+    }
     // full: an existing Secret with the key `bearer`, Grafana's origin, host network.
     let pod = Pod::start("full", "bearer");
     let preflight = |origin: &str| {

@@ -10,6 +10,9 @@ use serde_yaml_ng::Value;
 
 #[test]
 fn monitors_carry_the_release_label_and_make_the_job_jolt() {
+    if !crate::common::require_tools(&[crate::helm::HELM]) {
+        return;
+    }
     let docs = render("full");
     for kind in ["ServiceMonitor", "PodMonitor"] {
         let m = of_kind(&docs, kind)[0];
@@ -52,6 +55,9 @@ fn monitors_carry_the_release_label_and_make_the_job_jolt() {
 
 #[test]
 fn the_control_port_is_never_exposed_without_a_token() {
+    if !crate::common::require_tools(&[crate::helm::HELM]) {
+        return;
+    }
     for case in CASES {
         let docs = render(case);
         let args = container_args(&docs);
@@ -129,6 +135,9 @@ fn the_control_port_is_never_exposed_without_a_token() {
 
 #[test]
 fn the_daemonset_follows_node_exporter_conventions() {
+    if !crate::common::require_tools(&[crate::helm::HELM]) {
+        return;
+    }
     let docs = render("default");
     let ds = of_kind(&docs, "DaemonSet")[0];
     let pod = &ds["spec"]["template"]["spec"];

@@ -339,11 +339,10 @@ impl Drop for NodeExporter {
 }
 
 fn start_node_exporter() -> Option<NodeExporter> {
-    let bin = "/usr/bin/prometheus-node-exporter";
-    if !std::path::Path::new(bin).exists() {
-        println!("note: {bin} is not installed; skipping the node_exporter comparison");
+    if !crate::common::require_tools(&["prometheus-node-exporter"]) {
         return None;
     }
+    let bin = crate::common::on_path(&["prometheus-node-exporter"])?;
     let port = free_port();
     let child = std::process::Command::new(bin)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))

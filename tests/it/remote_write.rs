@@ -43,6 +43,9 @@ fn promtool_check(file: &std::path::Path) -> std::process::Output {
 
 #[test]
 fn the_remote_write_example_merges_into_a_valid_prometheus_config() {
+    if !crate::common::require_tools(&["promtool"]) {
+        return;
+    }
     let example = yaml("prometheus/remote-write.example.yml");
     let rw = example["remote_write"]
         .as_sequence()

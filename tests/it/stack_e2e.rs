@@ -61,6 +61,9 @@ fn assert_slack_message(m: &Value, alertname: &str, channel: &str, severity: &st
 
 #[test]
 fn load_raises_alerts_to_slack_and_dashboards_show_it() {
+    if !crate::common::require_tools(crate::stack::LIVE_STACK) {
+        return;
+    }
     let stack = Stack::start();
     let (group_wait, group_interval) = am_timers();
     let t_start = Instant::now();

@@ -37,6 +37,9 @@ fn peaks(stack: &Stack, expr: &str, window: Duration) -> BTreeMap<String, f64> {
 
 #[test]
 fn idle_default_jolt_raises_no_warning_or_critical_alert_in_three_minutes() {
+    if !crate::common::require_tools(crate::stack::LIVE_STACK) {
+        return;
+    }
     let stack = Stack::start();
 
     // Quiet must mean "watched and healthy", not "nothing to judge": the baseline reaches every

@@ -151,7 +151,7 @@ struct Tally {
 
 /// Plays one built-in verified on a fresh stack and prints its verdict, checks and alerts.
 fn play(name: &str, tally: &mut Tally) {
-    let live = Live::start();
+    let live = verify_live::start();
     let load0 = load_average();
     let cpu0 = cpu_seconds(live.jolt.pid());
     let since = SystemTime::now()
@@ -252,6 +252,9 @@ fn play(name: &str, tally: &mut Tally) {
 #[test]
 #[ignore = "about 20 minutes: bench/scenario-alerts.sh runs it"]
 fn builtin_scenarios_pass_verified_and_raise_only_what_they_name() {
+    if !crate::common::require_tools(crate::stack::LIVE_STACK) {
+        return;
+    }
     // `SCENARIOS=a,b` plays only those (bench/scenario-alerts.sh passes it through).
     let only = std::env::var("SCENARIOS").unwrap_or_default();
     let mut tally = Tally::default();

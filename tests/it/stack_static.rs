@@ -10,6 +10,9 @@ use std::process::Command;
 
 #[test]
 fn promtool_checks_the_prometheus_config_as_compose_mounts_it() {
+    if !crate::common::require_tools(&["promtool"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let shipped = compose_layout(
         "prometheus",
@@ -51,6 +54,9 @@ fn promtool_checks_the_prometheus_config_as_compose_mounts_it() {
 
 #[test]
 fn promtool_checks_the_rule_files() {
+    if !crate::common::require_tools(&["promtool"]) {
+        return;
+    }
     let out = run(Command::new(binary(&["promtool"]))
         .args(["check", "rules"])
         .args(rule_files().iter().map(|f| repo().join(f))));
@@ -59,6 +65,9 @@ fn promtool_checks_the_rule_files() {
 
 #[test]
 fn promtool_rule_unit_tests_pass_and_cover_every_alert_both_ways() {
+    if !crate::common::require_tools(&["promtool"]) {
+        return;
+    }
     let tests = files("alerts/tests", ".test.yml");
     assert!(!tests.is_empty());
     let out = run(Command::new(binary(&["promtool"]))
@@ -209,6 +218,9 @@ fn amtool() -> std::path::PathBuf {
 
 #[test]
 fn amtool_checks_the_alertmanager_config_as_compose_mounts_it() {
+    if !crate::common::require_tools(&["amtool"]) {
+        return;
+    }
     let dir = tempfile::tempdir().unwrap();
     let shipped = compose_layout(
         "alertmanager",
@@ -261,6 +273,9 @@ fn the_slack_url_is_read_from_a_file_and_never_in_the_repository() {
 
 #[test]
 fn amtool_routes_every_alert_by_severity_and_every_receiver_reaches_jolt() {
+    if !crate::common::require_tools(&["amtool"]) {
+        return;
+    }
     let config = repo().join("alerts/alertmanager.yml");
     let expected = |sev: &str| match sev {
         "critical" => "slack-critical",
@@ -536,6 +551,9 @@ fn collect_datasources<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a serde_jso
 
 #[test]
 fn compose_file_is_valid_for_compose_v2_and_mounts_the_tested_files() {
+    if !crate::common::require_tools(&["python3:compose"]) {
+        return;
+    }
     let compose_command = || Command::new(compose_v2());
     let version = run(compose_command().arg("version"));
     assert!(text(&version).contains("version v2."), "{}", text(&version));

@@ -18,6 +18,14 @@ use std::time::{Duration, Instant};
 use verify_live::Live;
 
 /// `jolt verify FILE --junit JUNIT` against the stack's jolt.
+/// The live stack, and the two JUnit readers (scripts/setup-junit installs junitparser).
+const TOOLS: [&str; 4] = [
+    stack::PROMETHEUS,
+    stack::ALERTMANAGER,
+    "xmllint",
+    "python3:junitparser",
+];
+
 fn jolt_verify(live: &Live, file: &Path, junit: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_jolt"));
     cmd.args(["verify", "--control", &live.jolt.control.to_string()])
@@ -130,7 +138,10 @@ expect:
 
 #[test]
 fn verified_scenarios_against_the_real_stack() {
-    let mut live = Live::start();
+    if !crate::common::require_tools(&TOOLS) {
+        return;
+    }
+    let mut live = verify_live::start();
     let dir = tempfile::tempdir().unwrap();
 
     // A short verified scenario passes: exit 0, every check passes, JUnit all green.
@@ -312,7 +323,10 @@ fn verified_scenarios_against_the_real_stack() {
 
 #[test]
 fn the_ddos_attack_built_in_passes_at_speed_1() {
-    let live = Live::start();
+    if !crate::common::require_tools(&TOOLS) {
+        return;
+    }
+    let live = verify_live::start();
     let dir = tempfile::tempdir().unwrap();
     let junit = dir.path().join("ddos.xml");
     let out = Command::new(env!("CARGO_BIN_EXE_jolt"))
@@ -360,7 +374,10 @@ expect:
 /// counted in active time only. Were wall time counted, the check would fail.
 #[test]
 fn pausing_a_run_stops_the_check_clock() {
-    let live = Live::start();
+    if !crate::common::require_tools(&TOOLS) {
+        return;
+    }
+    let live = verify_live::start();
     let url = |p: &str| live.jolt.control_url(p);
     let s = common::agent()
         .put(&url("/scenarios/paused-outage"))

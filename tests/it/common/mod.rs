@@ -1,6 +1,9 @@
 //! Shared harness: starts the real `jolt` binary on loopback port 0 and talks HTTP to it.
 #![allow(dead_code)]
 
+mod tools;
+pub use tools::{on_path, require_tools};
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};

@@ -7,6 +7,9 @@ use serde_yaml_ng::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Helm as a Python library (PyPI helm-python-sdk), for `require_tools`.
+pub const HELM: &str = "python3:helm_python";
+
 /// Values files under deploy/helm/tests/values/: defaults and non-default choices.
 pub const CASES: [&str; 4] = ["default", "full", "no-control", "given-token"];
 /// Kubernetes versions the core objects must validate for.

