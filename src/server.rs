@@ -66,53 +66,36 @@ pub async fn run(
     let root = CancellationToken::new();
     let tasks = TaskTracker::new();
 
-    let mut registry = Registry::default();
-    metrics::register_self(&mut registry);
-    let host = metrics::host::HostCollector::new(&config.collectors)?;
-    host.spawn_samplers(&tasks, &root);
-    registry.register_collector(Box::new(host));
-    let events = Events::new(&mut registry);
-    let alerts = api::AlertMetrics::new(&mut registry);
-    let http = listener::HttpMetrics::new(&mut registry);
-    let security = api::Security::new(&config.control, listeners.control.local_addr()?)?;
-    let sim = services::Services::register(&config.services, &mut registry);
-    sim.spawn(&tasks, &root);
-    let env = actions::Env {
-        config: config.actions.clone(),
-        host: config.collectors.paths(),
-        state_dir: config.state_dir.clone(),
-        services_addr: listeners.services.local_addr()?,
-        metrics: actions::ActionMetrics::new(&mut registry),
-        events: events.clone(),
-        services: sim.clone(),
-    };
-    let engine = actions::Engine::new(env, root.child_token(), tasks.clone());
-    let scenarios = scenarios::Scenarios::new(
-        &config.scenarios,
-        engine.clone(),
-        events.clone(),
-        scenarios::ScenarioMetrics::new(&mut registry),
-        root.child_token(),
-        tasks.clone(),
-    )?
-    .with_prom(crate::prom::Prom::new(&config.verify));
-    reload_on_hangup(&tasks, &root, scenarios.clone())?;
-    let exposition = Exposition::new(registry);
-
+    let wired = wire(
+        &config,
+        listeners.control.local_addr()?,
+        listeners.services.local_addr()?,
+        &root,
+        &tasks,
+    )?;
+    reload_on_hangup(&tasks, &root, wired.control.scenarios.clone())?;
     let serve = |name, l, router| {
-        listener::serve(&tasks, &root, name, l, router, config.http, http.clone());
+        listener::serve(
+            &tasks,
+            &root,
+            name,
+            l,
+            router,
+            config.http,
+            wired.http.clone(),
+        );
     };
-    serve("metrics", listeners.metrics, metrics::router(exposition));
-    let control = api::ControlState {
-        engine: engine.clone(),
-        events,
-        alerts,
-        security,
-        shutdown: root.clone(),
-        scenarios,
-    };
-    serve("control", listeners.control, api::router(control));
-    serve("services", listeners.services, services::router(sim));
+    serve(
+        "metrics",
+        listeners.metrics,
+        metrics::router(wired.exposition),
+    );
+    serve("control", listeners.control, api::router(wired.control));
+    serve(
+        "services",
+        listeners.services,
+        services::router(wired.services),
+    );
 
     shutdown.await;
     tracing::info!("shutting down");
@@ -127,6 +110,74 @@ pub async fn run(
     // Disk actions remove their own scratch directories; this catches one cut short.
     actions::disk::remove_leftovers(&config.state_dir, true);
     Ok(())
+}
+
+/// What the three listeners serve, wired from the config.
+pub struct Wired {
+    /// `/metrics`: the registry of every collector and family.
+    pub exposition: Exposition,
+    /// The control API's state (engines, events, security).
+    pub control: api::ControlState,
+    /// The simulated services.
+    pub services: services::Services,
+    /// Per-listener HTTP metrics.
+    pub http: listener::HttpMetrics,
+}
+
+/// Builds everything the listeners serve, with its background tasks under `root`/`tasks`.
+/// `control_addr` and `services_addr` are where the control API and the services are
+/// reachable. The in-process router tests call this too, so they test the daemon's wiring.
+pub fn wire(
+    config: &Config,
+    control_addr: SocketAddr,
+    services_addr: SocketAddr,
+    root: &CancellationToken,
+    tasks: &TaskTracker,
+) -> anyhow::Result<Wired> {
+    let mut registry = Registry::default();
+    metrics::register_self(&mut registry);
+    let host = metrics::host::HostCollector::new(&config.collectors)?;
+    host.spawn_samplers(tasks, root);
+    registry.register_collector(Box::new(host));
+    let events = Events::new(&mut registry);
+    let alerts = api::AlertMetrics::new(&mut registry);
+    let http = listener::HttpMetrics::new(&mut registry);
+    let security = api::Security::new(&config.control, control_addr)?;
+    let sim = services::Services::register(&config.services, &mut registry);
+    sim.spawn(tasks, root);
+    let env = actions::Env {
+        config: config.actions.clone(),
+        host: config.collectors.paths(),
+        state_dir: config.state_dir.clone(),
+        services_addr,
+        metrics: actions::ActionMetrics::new(&mut registry),
+        events: events.clone(),
+        services: sim.clone(),
+    };
+    let engine = actions::Engine::new(env, root.child_token(), tasks.clone());
+    let scenarios = scenarios::Scenarios::new(
+        &config.scenarios,
+        engine.clone(),
+        events.clone(),
+        scenarios::ScenarioMetrics::new(&mut registry),
+        root.child_token(),
+        tasks.clone(),
+    )?
+    .with_prom(crate::prom::Prom::new(&config.verify));
+    let control = api::ControlState {
+        engine,
+        events,
+        alerts,
+        security,
+        shutdown: root.clone(),
+        scenarios,
+    };
+    Ok(Wired {
+        exposition: Exposition::new(registry),
+        control,
+        services: sim,
+        http,
+    })
 }
 
 /// Re-reads the custom scenario directory on every SIGHUP until shutdown.

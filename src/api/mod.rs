@@ -11,6 +11,8 @@ mod help;
 mod limits;
 pub mod openapi;
 mod openapi_exact;
+#[cfg(test)]
+mod router_tests;
 mod routes;
 mod scenarios;
 mod security;
