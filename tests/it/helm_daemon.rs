@@ -41,7 +41,7 @@ impl Pod {
         std::fs::write(token_dir.join(key), TOKEN).unwrap();
         let state = dir.path().join("state");
         std::fs::create_dir(&state).unwrap();
-        let ports: Vec<u16> = (0..3).map(|_| stack::free_port()).collect();
+        let ports: [u16; 3] = stack::free_ports();
         let map: Vec<(String, String)> = vec![
             ("/host/proc".into(), "/proc".into()),
             ("/host/sys".into(), "/sys".into()),
@@ -92,7 +92,7 @@ impl Pod {
         assert_eq!(ready, Some(200), "{case}: {}", daemon.log_tail());
         Pod {
             container,
-            ports,
+            ports: ports.to_vec(),
             env,
             daemon,
             _dir: dir,

@@ -56,7 +56,7 @@ impl Stack {
     pub fn start_with(jolt_args: impl FnOnce(&Urls) -> Vec<String>) -> Stack {
         let dir = tempfile::tempdir().unwrap();
         let slack = FakeSlack::start();
-        let (prom_port, am_port) = (free_port(), free_port());
+        let [prom_port, am_port] = free_ports();
         let am_addr = format!("127.0.0.1:{am_port}");
         let urls = Urls {
             prometheus: format!("http://127.0.0.1:{prom_port}"),

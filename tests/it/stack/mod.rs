@@ -223,6 +223,16 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `N` distinct free ports: every listener is held until all are picked, since two
+/// [`free_port`] calls in a row can get the same port back (seen: Prometheus and Alertmanager
+/// handed one port, Alertmanager then failing to bind).
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    let held: Vec<TcpListener> = (0..N)
+        .map(|_| TcpListener::bind("127.0.0.1:0").unwrap())
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().unwrap().port())
+}
+
 /// A child process killed (and reaped) on drop, with its output in a log file.
 pub struct Proc {
     pub name: &'static str,
