@@ -41,6 +41,8 @@ pub enum Command {
     Runs(crate::client::scenarios::RunsCmd),
     /// Pause, resume or stop a scenario run
     Run(crate::client::scenarios::RunCmd),
+    /// A recorded run's report (html, md, json, csv, junit, promtool), or two runs compared
+    Report(crate::client::report::ReportCmd),
     /// Internal: the process that holds a memory action's memory (started by the daemon).
     #[command(name = "__memory-worker", hide = true)]
     MemoryWorker {
@@ -67,6 +69,7 @@ pub fn main() -> ExitCode {
         Some(Command::Verify(c)) => crate::client::verify::verify(&c),
         Some(Command::Runs(c)) => crate::client::exit(crate::client::scenarios::runs(&c)),
         Some(Command::Run(c)) => crate::client::exit(crate::client::scenarios::run(&c)),
+        Some(Command::Report(c)) => crate::client::exit(crate::client::report::report(&c)),
         Some(Command::MemoryWorker { max_bytes, parent }) => {
             crate::actions::memory::worker::main(max_bytes, parent)
         }

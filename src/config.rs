@@ -24,7 +24,8 @@ pub struct Config {
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `jolt=debug`.
     pub log_level: String,
-    /// Where scratch files of disk actions live; crash leftovers here are removed at start.
+    /// Where scratch files of disk actions (`scratch/`) and run bundles (`runs/`) live; crash
+    /// leftovers are removed at start.
     pub state_dir: PathBuf,
     /// Host collectors: which run and what they skip.
     pub collectors: crate::metrics::host::HostConfig,
@@ -40,6 +41,8 @@ pub struct Config {
     pub http: crate::listener::HttpConfig,
     /// Prometheus and Alertmanager, for verified scenarios.
     pub verify: crate::prom::PromConfig,
+    /// Run bundles (retention) and the Grafana reports link to.
+    pub reports: crate::reports::ReportsConfig,
 }
 
 impl Default for Config {
@@ -58,6 +61,7 @@ impl Default for Config {
             services: Default::default(),
             http: Default::default(),
             verify: Default::default(),
+            reports: Default::default(),
         }
     }
 }
@@ -95,7 +99,7 @@ pub struct ServeArgs {
     /// Log level or tracing filter, e.g. `debug` or `jolt=debug,info` [default: info]
     #[arg(long, env = "JOLT_LOG_LEVEL", value_name = "FILTER")]
     pub log_level: Option<String>,
-    /// State directory for scratch files [default: $TMPDIR/jolt]
+    /// State directory for scratch files and run bundles [default: $TMPDIR/jolt]
     #[arg(long, env = "JOLT_STATE_DIR", value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
     #[command(flatten)]
@@ -112,6 +116,8 @@ pub struct ServeArgs {
     pub http: crate::listener::HttpArgs,
     #[command(flatten)]
     pub verify: crate::prom::PromArgs,
+    #[command(flatten)]
+    pub reports: crate::reports::ReportsArgs,
 }
 
 impl Config {
@@ -134,6 +140,7 @@ impl Config {
         args.services.apply(&mut cfg.services);
         args.http.apply(&mut cfg.http);
         args.verify.apply(&mut cfg.verify);
+        args.reports.apply(&mut cfg.reports);
         cfg.validate()?;
         Ok(cfg)
     }
@@ -162,6 +169,7 @@ impl Config {
         self.services.validate()?;
         self.http.validate()?;
         self.verify.validate()?;
+        self.reports.validate()?;
         Ok(())
     }
 }

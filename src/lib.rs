@@ -10,6 +10,7 @@ pub mod listener;
 pub mod logging;
 pub mod metrics;
 pub mod prom;
+pub mod reports;
 pub mod scenarios;
 pub mod server;
 pub mod services;

@@ -164,6 +164,19 @@ pub fn wire(
         tasks.clone(),
     )?
     .with_prom(crate::prom::Prom::new(&config.verify));
+    let reports = crate::reports::Reports::open(
+        &config.reports,
+        &config.state_dir,
+        crate::prom::Prom::new(&config.verify),
+    )?;
+    scenarios.runs.number_after(reports.highest_run_number());
+    reports.spawn_recorder(
+        events.clone(),
+        scenarios.runs.clone(),
+        engine.clone(),
+        tasks,
+        root.clone(),
+    );
     let control = api::ControlState {
         engine,
         events,
@@ -171,6 +184,7 @@ pub fn wire(
         security,
         shutdown: root.clone(),
         scenarios,
+        reports,
     };
     Ok(Wired {
         exposition: Exposition::new(registry),

@@ -11,6 +11,7 @@ mod help;
 mod limits;
 pub mod openapi;
 mod openapi_exact;
+mod reports;
 #[cfg(test)]
 mod router_tests;
 mod routes;
@@ -44,6 +45,8 @@ pub struct ControlState {
     pub shutdown: tokio_util::sync::CancellationToken,
     /// Scenario catalog and runs.
     pub scenarios: crate::scenarios::Scenarios,
+    /// Run bundles and their reports.
+    pub reports: crate::reports::Reports,
 }
 
 /// Every route of the control API, in the order `GET /` lists them: each route file owns its
@@ -53,6 +56,7 @@ fn table() -> Vec<Route> {
         help::routes(),
         actions::routes(),
         scenarios::routes(),
+        reports::routes(),
         events::routes(),
         stream::routes(),
         alerts::routes(),

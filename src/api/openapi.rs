@@ -61,6 +61,7 @@ pub fn exact_spec(services: &[&str], limits: &crate::actions::ActionsConfig) -> 
 pub fn spec() -> Document {
     let mut doc = ApiDoc::openapi();
     doc.merge(scenarios::ScenariosDoc::openapi());
+    doc.merge(super::reports::ReportsDoc::openapi());
     let (paths, schemas) = super::routes::documented(&super::table());
     doc.paths.merge(paths);
     doc.components

@@ -198,23 +198,49 @@ fn start_params(query: &str, body: &[u8]) -> Result<StartParams, ApiError> {
 
 /// `GET /runs`.
 #[utoipa::path(get, path = "/runs", tag = "runs",
-    responses((status = 200, description = "Runs, newest first", body = Vec<RunView>)))]
-pub async fn runs(State(st): State<ControlState>) -> Json<Vec<RunView>> {
-    Json(st.scenarios.runs.list())
+    responses((status = 200, description = "Runs, newest first, then past runs recorded under the state dir (`recorded: true, past: true`; GET /runs/{id}/report)", body = Vec<RunView>)))]
+pub async fn runs(State(st): State<ControlState>) -> Json<Vec<Value>> {
+    let live = st.scenarios.runs.list();
+    let ids: Vec<String> = live.iter().map(|r| r.id.clone()).collect();
+    let mut out: Vec<Value> = live
+        .into_iter()
+        .map(|r| {
+            let recorded = st.reports.store.has(&r.id);
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            v["recorded"] = recorded.into();
+            v
+        })
+        .collect();
+    out.extend(super::reports::past_runs(&st, &ids));
+    Json(out)
 }
 
 /// `GET /runs/{id}`.
 #[utoipa::path(get, path = "/runs/{id}", tag = "runs",
     params(("id" = String, Path, description = "Run id, e.g. run-1")),
     responses(
-        (status = 200, description = "The run", body = RunView),
+        (status = 200, description = "The run (a past run: as recorded, with `past: true`)", body = RunView),
         (status = 404, description = "Unknown run", body = ErrorBody),
     ))]
 pub async fn run(
     State(st): State<ControlState>,
     Path(id): Path<String>,
-) -> Result<Json<RunView>, ApiError> {
-    st.scenarios.runs.get(&id).map(Json)
+) -> Result<Json<Value>, ApiError> {
+    let recorded = st.reports.store.has(&id);
+    match st.scenarios.runs.get(&id) {
+        Ok(r) => {
+            let mut v = serde_json::to_value(r).unwrap_or_default();
+            v["recorded"] = recorded.into();
+            Ok(Json(v))
+        }
+        Err(e) => match super::reports::past_runs(&st, &[])
+            .into_iter()
+            .find(|v| v["id"] == id.as_str())
+        {
+            Some(v) => Ok(Json(v)),
+            None => Err(e),
+        },
+    }
 }
 
 /// `POST /runs/{id}/pause`: the timeline stops and the run's actions are paused.

@@ -7,6 +7,7 @@
 pub mod actions;
 pub mod events;
 pub mod fleet;
+pub mod report;
 pub mod scenarios;
 pub mod table;
 pub mod verify;

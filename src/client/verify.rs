@@ -8,7 +8,6 @@ use super::table::{cell, render};
 use super::{Client, ClientArgs};
 use anyhow::Context;
 use clap::Args;
-use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -184,38 +183,9 @@ fn print_table(run: &Value) {
     }
 }
 
-/// The JUnit XML of a judged run: one suite (the scenario), one case per check; a failed
-/// check is a `failure`, an inconclusive one an `error`, both with expected vs observed.
+/// The JUnit XML of a judged run (the same document as a report's `junit` format).
 pub fn junit_report(run: &Value) -> anyhow::Result<String> {
-    let scenario = cell(&run["scenario"]);
-    let mut suite = TestSuite::new(format!("jolt scenario {scenario} ({})", cell(&run["id"])));
-    for c in run["checks"].as_array().into_iter().flatten() {
-        let message = format!(
-            "expected: {}; observed: {}",
-            cell(&c["expected"]),
-            cell(&c["observed"])
-        );
-        let status = match c["result"].as_str() {
-            Some("pass") => TestCaseStatus::success(),
-            Some("fail") => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                s.set_message(message).set_type("check_failed");
-                s
-            }
-            other => {
-                let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-                s.set_message(message)
-                    .set_type(format!("check_{}", other.unwrap_or("inconclusive")));
-                s
-            }
-        };
-        let mut case = TestCase::new(cell(&c["name"]), status);
-        case.set_classname(format!("jolt.{scenario}"));
-        suite.add_test_case(case);
-    }
-    let mut report = Report::new("jolt verify");
-    report.add_test_suite(suite);
-    Ok(report.to_string()?)
+    Ok(crate::reports::render::junit::report(run)?)
 }
 
 #[cfg(test)]

@@ -162,6 +162,15 @@ impl Prom {
         Ok(out)
     }
 
+    /// The loaded alerting rules in full (expression, `for`, labels, unrendered annotations,
+    /// file): the `data.groups` array of `/api/v1/rules?type=alert`, for run reports.
+    pub async fn rule_groups(&self) -> Result<Value, Error> {
+        let v = self
+            .get(&self.url, "/api/v1/rules", vec![("type", "alert".into())])
+            .await?;
+        Ok(v["data"]["groups"].clone())
+    }
+
     /// The scrape interval for jolt (the `jolt` job's, else the global one) and the global
     /// evaluation interval, in seconds, from the running configuration.
     pub async fn intervals(&self) -> Result<(f64, f64), Error> {

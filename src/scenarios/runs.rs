@@ -122,6 +122,12 @@ impl Runs {
         Ok(view)
     }
 
+    /// Numbers new runs after `highest`, so a run never takes the id of a recorded past run.
+    pub fn number_after(&self, highest: u64) {
+        let mut reg = self.registry.lock().expect("runs poisoned");
+        reg.next = reg.next.max(highest + 1);
+    }
+
     fn find(&self, id: &str) -> Result<Arc<Run>, ApiError> {
         let reg = self.registry.lock().expect("runs poisoned");
         reg.runs

@@ -32,6 +32,8 @@ mod helm_render;
 mod host_metrics;
 mod listener_limits;
 mod remote_write;
+mod reports;
+mod reports_stack;
 mod scenarios;
 mod security;
 mod services;
