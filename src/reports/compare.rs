@@ -91,6 +91,11 @@ pub struct FigureDelta {
     pub chart: bool,
 }
 
+/// Alerts of a run: key → (alertname, labels, first firing).
+type Firing = BTreeMap<String, (String, BTreeMap<String, String>, Option<f64>)>;
+/// Peaks of a run: key → (name, labels, unit, group, peak).
+type Peaks = BTreeMap<String, (String, BTreeMap<String, String>, String, String, f64)>;
+
 /// A comparison of two bundles.
 #[derive(Debug, Serialize)]
 pub struct Comparison {
@@ -198,7 +203,7 @@ pub fn compare(a: &Bundle, b: &Bundle) -> Comparison {
             b_delay_text: t(db),
         });
     }
-    let firing = |x: &Bundle| -> BTreeMap<String, (String, BTreeMap<String, String>, Option<f64>)> {
+    let firing = |x: &Bundle| -> Firing {
         let s = speed(x);
         stats::alert_rows(x)
             .into_iter()
@@ -250,26 +255,25 @@ pub fn compare(a: &Bundle, b: &Bundle) -> Comparison {
             b_text: t(tb),
         });
     }
-    let peaks =
-        |x: &Bundle| -> BTreeMap<String, (String, BTreeMap<String, String>, String, String, f64)> {
-            x.series
-                .iter()
-                .filter(|s| matches!(s.meta.group.as_str(), "check" | "host" | "service"))
-                .filter_map(|s| {
-                    let st = stats::series_stats(x, s)?;
-                    Some((
-                        key(s),
-                        (
-                            s.meta.name.clone(),
-                            without_target(&s.meta.labels),
-                            s.meta.unit.clone(),
-                            s.meta.group.clone(),
-                            st.peak,
-                        ),
-                    ))
-                })
-                .collect()
-        };
+    let peaks = |x: &Bundle| -> Peaks {
+        x.series
+            .iter()
+            .filter(|s| matches!(s.meta.group.as_str(), "check" | "host" | "service"))
+            .filter_map(|s| {
+                let st = stats::series_stats(x, s)?;
+                Some((
+                    key(s),
+                    (
+                        s.meta.name.clone(),
+                        without_target(&s.meta.labels),
+                        s.meta.unit.clone(),
+                        s.meta.group.clone(),
+                        st.peak,
+                    ),
+                ))
+            })
+            .collect()
+    };
     let (pa, pb) = (peaks(a), peaks(b));
     let mut figures = Vec::new();
     for (k, (name, labels, unit, group, va)) in &pa {

@@ -50,6 +50,9 @@ impl Val {
     }
 }
 
+/// Query results: (labels, value).
+pub type Samples = Vec<(BTreeMap<String, String>, f64)>;
+
 /// What a template can see.
 pub struct Scope<'a> {
     /// `$labels`.
@@ -57,7 +60,7 @@ pub struct Scope<'a> {
     /// `$value`.
     pub value: f64,
     /// Answers `query`: a selector → its samples at the evaluation time.
-    pub query: &'a dyn Fn(&str) -> Vec<(BTreeMap<String, String>, f64)>,
+    pub query: &'a dyn Fn(&str) -> Samples,
 }
 
 /// Go's `%v` of a float64 (shortest representation; exponent form when large or small).
@@ -381,44 +384,4 @@ pub fn render(template: &str, scope: &Scope) -> Result<String, String> {
     }
     out.push_str(rest);
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_shipped_template_forms() {
-        let labels: BTreeMap<String, String> = [
-            ("service".to_string(), "payment".to_string()),
-            ("instance".into(), "h:1".into()),
-        ]
-        .into();
-        let q = |sel: &str| {
-            assert_eq!(
-                sel,
-                "jolt_service_objective_error_ratio{instance=\"h:1\",service=\"payment\"}"
-            );
-            vec![(BTreeMap::new(), 0.05)]
-        };
-        let scope = Scope {
-            labels: &labels,
-            value: 0.1234567,
-            query: &q,
-        };
-        let t = "{{ $value | humanizePercentage }} of {{ $labels.service }}; objective {{ with printf `jolt_service_objective_error_ratio{instance=%q,service=%q}` $labels.instance $labels.service | query }}{{ . | first | value | humanizePercentage }}{{ end }}.";
-        assert_eq!(
-            render(t, &scope).unwrap(),
-            "12.35% of payment; objective 5%."
-        );
-        let t =
-            "{{ $value | printf \"%.0f\" }}s{{ if $labels.run }} run {{ $labels.run }}{{ end }}";
-        assert_eq!(render(t, &scope).unwrap(), "0s");
-        assert_eq!(humanize_duration(0.35), "350ms");
-        assert_eq!(humanize_duration(1.278), "1.278s");
-        assert_eq!(humanize_duration(75.0), "1m 15s");
-        assert_eq!(go_g(100.0, 4), "100");
-        assert_eq!(go_g(12345.0, 4), "1.234e+04");
-        assert!(render("{{ $value | humanize }}", &scope).is_err());
-    }
 }

@@ -11,6 +11,8 @@ pub mod bundle;
 pub mod compare;
 mod config;
 mod gotmpl;
+#[cfg(test)]
+mod gotmpl_tests;
 pub mod promtool;
 pub mod record;
 mod recorder;

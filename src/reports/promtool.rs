@@ -126,6 +126,9 @@ fn selector(sel: &str) -> Option<(String, BTreeMap<String, String>)> {
     Some((name.trim().to_string(), m))
 }
 
+/// The alerts one alertname raises at a step: alert labels → (value, rule, series labels).
+type Raised<'a> = BTreeMap<String, (f64, &'a Rule, BTreeMap<String, String>)>;
+
 /// The `promtool test rules` file of `b`.
 pub fn test_file(b: &Bundle) -> Result<String, Error> {
     if let Some(why) = &b.manifest.series_missing {
@@ -168,8 +171,7 @@ pub fn test_file(b: &Bundle) -> Result<String, Error> {
             });
         for (name, rules) in by_name {
             // What every rule of this alertname raises at each step.
-            let mut firing: Vec<BTreeMap<String, (f64, &Rule, BTreeMap<String, String>)>> =
-                vec![BTreeMap::new(); n];
+            let mut firing: Vec<Raised> = vec![BTreeMap::new(); n];
             for r in &rules {
                 let series: Vec<&Series> = used
                     .iter()
@@ -194,7 +196,7 @@ pub fn test_file(b: &Bundle) -> Result<String, Error> {
                 ));
                 continue;
             };
-            let query = |sel: &str| -> Vec<(BTreeMap<String, String>, f64)> {
+            let query = |sel: &str| -> super::gotmpl::Samples {
                 let Some((metric, want)) = selector(sel) else {
                     return Vec::new();
                 };

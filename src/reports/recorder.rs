@@ -212,9 +212,16 @@ impl Reports {
             actions,
             events: window_events(events, start - margin(start, end), end + margin(start, end)),
         };
+        let began = std::time::Instant::now();
         let bundle = record(self.prom.as_ref(), subject, self.grafana.as_deref()).await;
+        let series = bundle.series.len();
         self.save(bundle).await?;
-        tracing::info!(run = %id, "run recorded");
+        tracing::info!(
+            run = %id,
+            series,
+            recording_ms = began.elapsed().as_millis() as u64,
+            "run recorded"
+        );
         Ok(())
     }
 

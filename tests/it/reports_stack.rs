@@ -42,14 +42,11 @@ expect:
     )
 }
 
+/// Range query results: (labels, samples) per series.
+type Range = Vec<(BTreeMap<String, String>, Vec<(f64, f64)>)>;
+
 /// A range query on the stack's Prometheus → (labels, samples) per series.
-fn query_range(
-    live: &Live,
-    expr: &str,
-    from: f64,
-    to: f64,
-    step: f64,
-) -> Vec<(BTreeMap<String, String>, Vec<(f64, f64)>)> {
+fn query_range(live: &Live, expr: &str, from: f64, to: f64, step: f64) -> Range {
     let mut r = agent()
         .post(&format!("{}/api/v1/query_range", live.prom_url))
         .send_form([
@@ -263,7 +260,7 @@ fn reports_of_verified_runs_against_the_real_stack() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(cases.len(), 3, "{cases:?}");
+    assert_eq!(cases.len(), 4, "{cases:?}");
     assert!(cases.iter().all(|c| c["result"] == "passed"), "{cases:?}");
 
     // Markdown and HTML; Chromium finds every chart's SVG and the verdict.
@@ -324,7 +321,7 @@ fn reports_of_verified_runs_against_the_real_stack() {
         cmp["sentences"].as_array().unwrap().iter().any(|s| s
             .as_str()
             .unwrap()
-            .starts_with("ServiceDown (service=payment) fired")),
+            .starts_with("ServiceDown (service=payment, severity=critical) fired")),
         "{cmp:#}"
     );
     let (_, _, cmp_md) = fetch(d, &format!("/runs/{a}/compare/{b}?format=md"), None);

@@ -12,6 +12,11 @@ const STRIP: u32 = 26;
 /// Most points drawn per line; more are reduced to each bucket's min and max.
 const MAX_DRAWN: usize = 400;
 
+/// A span of time with what it was: (from, to, state or `step`).
+pub type Span = (f64, f64, String);
+/// A row of a Gantt chart: its label and spans.
+pub type Row = (String, Vec<Span>);
+
 /// One line of a chart.
 pub struct Line {
     /// Legend text.
@@ -212,7 +217,7 @@ pub fn svg(c: &Chart) -> Result<String, Error> {
 }
 
 /// The story as a Gantt chart: one row per step (label, from, to), or per alert.
-pub fn gantt(rows: &[(String, Vec<(f64, f64, String)>)], x: (f64, f64)) -> Result<String, Error> {
+pub fn gantt(rows: &[Row], x: (f64, f64)) -> Result<String, Error> {
     let mut buf = String::new();
     let height = 40 + 24 * rows.len().max(1) as u32;
     {

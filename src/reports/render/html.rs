@@ -83,7 +83,7 @@ fn charts(b: &Bundle) -> Result<Vec<ChartView>, Error> {
     let x = (-w.margin, w.end - w.start + w.margin);
     let bands = stats::step_bands(&m.run);
     let mut out = Vec::new();
-    let rows: Vec<(String, Vec<(f64, f64, String)>)> = bands
+    let rows: Vec<chart::Row> = bands
         .iter()
         .map(|(a, z, label)| (label.clone(), vec![(*a, *z, "step".to_string())]))
         .collect();
@@ -94,7 +94,7 @@ fn charts(b: &Bundle) -> Result<Vec<ChartView>, Error> {
         svg: chart::gantt(&rows, x)?,
     });
     let alerts = stats::alert_rows(b);
-    let rows: Vec<(String, Vec<(f64, f64, String)>)> = alerts
+    let rows: Vec<chart::Row> = alerts
         .iter()
         .map(|r| {
             let mut spans = r.spans.clone();
