@@ -57,7 +57,7 @@ title: Report benchmark ($LEN s)
 duration: ${LEN}s
 steps:
   - {id: cpu, at: 0, note: CPU at 60 %, action: {kind: cpu, percent: 60, cores: 1}, duration: ${q}s}
-  - {id: rush, at: $q, note: Traffic on search, action: {kind: traffic, service: search, rps: 100}, duration: $((2 * q))s}
+  - {id: rush, at: $q, note: Traffic on search, action: {kind: traffic, target: search, rps: 100}, duration: $((2 * q))s}
   - {id: slow, at: $((2 * q)), note: Payment slows down, action: {kind: fault, service: payment, latency: 400ms}, duration: ${q}s}
   - {id: down, at: $((3 * q)), note: Payment goes down, action: {kind: fault, service: payment, down: true}, duration: ${q}s}
 expect:
