@@ -230,7 +230,8 @@ fn charts(b: &Bundle) -> Result<Vec<ChartView>, Error> {
             .group("action")
             .filter(|s| s.meta.name == target || s.meta.name == achieved)
             .collect();
-        if series.is_empty() {
+        // A kind that did not run has only its pre-created zero series: no chart.
+        if series.iter().all(|s| s.points.iter().all(|p| p.1 == 0.0)) {
             continue;
         }
         let unit = series[0].meta.unit.clone();
