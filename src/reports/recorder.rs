@@ -19,6 +19,8 @@ use tokio_util::task::TaskTracker;
 
 /// Longest a recording waits for a run's checks to be judged.
 const VERDICT_WAIT: Duration = Duration::from_secs(15 * 60);
+/// Seconds after the window's end before recording: a scrape and a rule evaluation.
+const SETTLE: f64 = 3.0;
 /// Longest window `POST /runs/record` records.
 const MAX_WINDOW: f64 = 24.0 * 3600.0;
 
@@ -186,8 +188,9 @@ impl Reports {
             .unwrap_or_else(now);
         let end = view["ended_at"].as_str().and_then(unix).unwrap_or_else(now);
         if self.prom.is_some() {
-            // The margin after the end, so resolutions are in Prometheus before recording.
-            let wait = (end + margin(start, end) - now()).max(0.0);
+            // The margin after the end (and a few seconds for the last scrape and rule
+            // evaluation), so resolutions are in Prometheus before recording.
+            let wait = (end + margin(start, end) + SETTLE - now()).max(0.0);
             tokio::select! {
                 _ = root.cancelled() => {}
                 _ = tokio::time::sleep(Duration::from_secs_f64(wait)) => {}

@@ -66,9 +66,11 @@ pub fn wait_recorded(d: &Daemon, id: &str, limit: Duration) -> Value {
     })
 }
 
-/// The DOM Chromium builds from `url` (`--dump-dom`), in its own process group, killed after.
+/// The DOM Chromium builds from `url` (`--dump-dom`), in its own process group. Its net log
+/// must name no http(s) URL but the page itself (and its origin).
 pub fn chromium_dom(url: &str) -> String {
     let profile = tempfile::tempdir().unwrap();
+    let netlog = profile.path().join("net.json");
     let out = Command::new(stack::binary(&["chromium", "chromium-browser"]))
         .args([
             "--headless",
@@ -82,6 +84,7 @@ pub fn chromium_dom(url: &str) -> String {
             "--disable-sync",
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--log-net-log={}", netlog.display()))
         .args(["--dump-dom", url])
         .process_group(0)
         .stdin(Stdio::null())
@@ -89,7 +92,35 @@ pub fn chromium_dom(url: &str) -> String {
         .output()
         .expect("running chromium");
     assert!(out.status.success(), "chromium --dump-dom {url} failed");
+    let log = std::fs::read_to_string(&netlog).expect("chromium wrote its net log");
+    // The page's own origin appears as its connection group (`http://host:port/`).
+    let origin: String = url.splitn(4, '/').take(3).collect::<Vec<_>>().join("/");
+    let others: Vec<String> = logged_urls(&log)
+        .into_iter()
+        .filter(|u| u != url && u.trim_end_matches('/') != origin)
+        .collect();
+    assert!(others.is_empty(), "the page made requests: {others:?}");
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The http(s) URLs a Chromium net log names, but Chromium's own calls home (update, time,
+/// accounts: Google hosts, whatever the page holds).
+fn logged_urls(log: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in log.split("\"url\":\"").skip(1) {
+        let u = part.split('"').next().unwrap_or("");
+        let host = u.split('/').nth(2).unwrap_or("");
+        let own = [".google.com", ".googleapis.com", ".gstatic.com"]
+            .iter()
+            .any(|h| host.ends_with(h));
+        if (u.starts_with("http://") || u.starts_with("https://"))
+            && !own
+            && !out.iter().any(|x| x == u)
+        {
+            out.push(u.to_string());
+        }
+    }
+    out
 }
 
 /// Checks the DOM of an HTML report: as many `<svg` as chart figures (at least `min`), the
