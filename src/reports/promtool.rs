@@ -295,3 +295,23 @@ fn header(b: &Bundle, skipped: &[String]) -> String {
     }
     h
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_series_that_stops_is_stale_then_blank() {
+        let g = [None, Some(1.0), Some(2.5), None, None, Some(0.0), None];
+        assert_eq!(values(&g), "_ 1 2.5 stale _ 0 stale");
+        assert_eq!(values(&[Some(1.0), None, None]), "1 stale");
+    }
+
+    #[test]
+    fn selectors_of_query_templates() {
+        let (name, m) = selector(r#"jolt_x{instance="h:1",service="pay\"ment"}"#).unwrap();
+        assert_eq!(name, "jolt_x");
+        assert_eq!(m["instance"], "h:1");
+        assert_eq!(m["service"], "pay\"ment");
+    }
+}

@@ -271,6 +271,27 @@ fn runs_are_recorded_reported_and_survive_a_restart() {
     let (status, _, body) = fetch(&d, &format!("/runs/{first}/promtool-test"), None);
     assert_eq!(status, 422, "no series, no rule test: {body}");
 
+    // The CLI writes the same report; the format comes from the file name.
+    let out_dir = tempfile::tempdir().unwrap();
+    let md_file = out_dir.path().join("first.md");
+    let cli = Command::new(env!("CARGO_BIN_EXE_jolt"))
+        .args(["report", &first, "--control", &d.control.to_string(), "-o"])
+        .arg(&md_file)
+        .output()
+        .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&md_file).unwrap(), first_md);
+    let cli = Command::new(env!("CARGO_BIN_EXE_jolt"))
+        .args(["report", "nope", "--control", &d.control.to_string()])
+        .output()
+        .unwrap();
+    assert!(!cli.status.success());
+    assert!(String::from_utf8_lossy(&cli.stderr).contains("no run or recorded run with id `nope`"));
+
     // Bad input.
     let (status, _, body) = fetch(&d, &format!("{path}?format=pdf"), None);
     assert_eq!(status, 400, "{body}");
