@@ -10,7 +10,7 @@
 use crate::common::{agent, call};
 use crate::reports::{check_dom, chromium_dom, fetch, start, wait_recorded};
 use crate::stack;
-use crate::stack::verify_live::Live;
+use crate::stack::verify_live::{self, Live};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -115,9 +115,21 @@ fn copy_rules(to: &Path) {
     }
 }
 
+/// Prometheus, Alertmanager, promtool, junitparser and Chromium.
+const TOOLS: [&str; 5] = [
+    stack::PROMETHEUS,
+    stack::ALERTMANAGER,
+    "promtool",
+    "python3:junitparser",
+    crate::reports::CHROMIUM,
+];
+
 #[test]
 fn reports_of_verified_runs_against_the_real_stack() {
-    let live = Live::start();
+    if !crate::common::require_tools(&TOOLS) {
+        return;
+    }
+    let live = verify_live::start();
     let d = &live.jolt;
     let (scrape, step) = (1.0, 1.0);
 
