@@ -210,3 +210,42 @@ pub fn with_header(err: ApiError, name: header::HeaderName, value: HeaderValue) 
     resp.headers_mut().insert(name, value);
     resp
 }
+
+/// Scenario errors as HTTP: the status by variant, plus where to look.
+impl From<crate::scenarios::ScenarioError> for ApiError {
+    fn from(e: crate::scenarios::ScenarioError) -> Self {
+        use crate::scenarios::ScenarioError as S;
+        match e {
+            S::Malformed { field, message } => ApiError::BadRequest { message, field },
+            S::Invalid { field, message } => ApiError::Unprocessable { message, field },
+            S::UnknownScenario(_) => ApiError::NotFound(format!("{e}; GET /scenarios lists them")),
+            S::Builtin(_) => ApiError::Conflict(format!("{e}; PUT it under another name")),
+            S::NotNow { .. } => ApiError::Conflict(e.to_string()),
+            S::Save { .. } => ApiError::Internal(e.to_string()),
+            S::Verify(v) => v.into(),
+            S::Action(a) => action_refusal(a),
+            S::StepAction { field, source } => match action_refusal(source) {
+                ApiError::Unprocessable { message, field: f } => ApiError::Unprocessable {
+                    message: format!("{field}.action: {message}"),
+                    field: Some(format!("{field}.action.{}", f.unwrap_or_default())),
+                },
+                ApiError::BadRequest { message, field: f } => ApiError::BadRequest {
+                    message: format!("{field}.action: {message}"),
+                    field: Some(format!("{field}.action.{}", f.unwrap_or_default())),
+                },
+                other => other,
+            },
+        }
+    }
+}
+
+/// The engine's refusal with the status it chose (the engine answers in `ApiError` today).
+fn action_refusal(e: crate::scenarios::ActionFailure) -> ApiError {
+    match e.downcast::<ApiError>() {
+        Ok(api) => *api,
+        Err(other) => ApiError::Unprocessable {
+            message: other.to_string(),
+            field: None,
+        },
+    }
+}

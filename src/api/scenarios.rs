@@ -70,7 +70,7 @@ pub async fn get(
     State(st): State<ControlState>,
     Path(name): Path<String>,
 ) -> Result<Json<ScenarioView>, ApiError> {
-    st.scenarios.catalog.get(&name).map(|s| Json(s.view()))
+    Ok(Json(st.scenarios.catalog.get(&name)?.view()))
 }
 
 /// `PUT /scenarios/{name}`: a YAML or JSON scenario file; validated before anything changes.

@@ -1,8 +1,8 @@
 //! What a run needs from the action engine, as a trait so the timeline logic can be tested
 //! with paused tokio time and a fake engine.
 
+use super::error::ActionFailure;
 use crate::actions::{Engine, Params, State};
-use crate::api::ApiError;
 use std::future::Future;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -18,7 +18,7 @@ pub trait Actions: Clone + Send + Sync + 'static {
         params: Params,
         run: &str,
         token: &CancellationToken,
-    ) -> Result<String, ApiError>;
+    ) -> Result<String, ActionFailure>;
     /// Pauses or resumes an action (its load goes away while paused).
     fn set_paused(&self, id: &str, paused: bool);
     /// Stops an action and waits (bounded) until it has cleaned up.
@@ -33,8 +33,10 @@ impl Actions for Engine {
         params: Params,
         run: &str,
         token: &CancellationToken,
-    ) -> Result<String, ApiError> {
-        Engine::start(self, params, Some(run.to_string()), Some(token)).map(|v| v.id)
+    ) -> Result<String, ActionFailure> {
+        Engine::start(self, params, Some(run.to_string()), Some(token))
+            .map(|v| v.id)
+            .map_err(Into::into)
     }
 
     fn set_paused(&self, id: &str, paused: bool) {

@@ -7,10 +7,10 @@
 //! a file, and an invalid body never replaces a valid scenario.
 
 use super::builtin;
+use super::error::ScenarioError;
 use super::format;
 use super::model::{Scenario, check_name, compile};
 use crate::actions::Env;
-use crate::api::ApiError;
 use crate::events::{Events, Severity};
 use anyhow::Context;
 use serde_json::json;
@@ -63,7 +63,7 @@ impl Catalog {
         };
         for (name, text) in builtin::FILES {
             let built = format::parse(text)
-                .map_err(|e| ApiError::BadRequest {
+                .map_err(|e| ScenarioError::Malformed {
                     message: e.message,
                     field: e.field,
                 })
@@ -100,18 +100,14 @@ impl Catalog {
     }
 
     /// One scenario by name.
-    pub fn get(&self, name: &str) -> Result<Arc<Scenario>, ApiError> {
+    pub fn get(&self, name: &str) -> Result<Arc<Scenario>, ScenarioError> {
         check_name(name)?;
         self.map
             .read()
             .expect("catalog poisoned")
             .get(name)
             .cloned()
-            .ok_or_else(|| {
-                ApiError::NotFound(format!(
-                    "no scenario named `{name}`; GET /scenarios lists them"
-                ))
-            })
+            .ok_or_else(|| ScenarioError::UnknownScenario(name.to_string()))
     }
 
     /// Re-reads the directory. Valid files replace their scenario; invalid ones are reported
@@ -174,9 +170,11 @@ impl Catalog {
         self.compile(file, name).map_err(|e| e.to_string())
     }
 
-    fn compile(&self, file: format::ScenarioFile, name: &str) -> Result<Scenario, ApiError> {
+    fn compile(&self, file: format::ScenarioFile, name: &str) -> Result<Scenario, ScenarioError> {
         let env = &self.env;
-        compile(file, name, env.config.max_active, &|p| p.validate(env))
+        compile(file, name, env.config.max_active, &|p| {
+            p.validate(env).map_err(Into::into)
+        })
     }
 
     /// Built-in names stay reserved even when a built-in was left out.
@@ -211,18 +209,16 @@ impl Catalog {
 
     /// Adds or replaces a custom scenario from a YAML or JSON body; true when it is new.
     /// Validated first: an invalid body changes nothing, on disk or in memory.
-    pub fn put(&self, name: &str, body: &[u8]) -> Result<(Arc<Scenario>, bool), ApiError> {
+    pub fn put(&self, name: &str, body: &[u8]) -> Result<(Arc<Scenario>, bool), ScenarioError> {
         check_name(name)?;
         if self.is_builtin(name) {
-            return Err(ApiError::Conflict(format!(
-                "`{name}` is a built-in scenario and cannot be replaced; PUT it under another name"
-            )));
+            return Err(ScenarioError::Builtin(name.to_string()));
         }
-        let text = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest {
+        let text = std::str::from_utf8(body).map_err(|_| ScenarioError::Malformed {
             message: "the body is not UTF-8 text".into(),
             field: None,
         })?;
-        let file = format::parse(text).map_err(|e| ApiError::BadRequest {
+        let file = format::parse(text).map_err(|e| ScenarioError::Malformed {
             message: e.message,
             field: e.field,
         })?;
@@ -230,8 +226,12 @@ impl Catalog {
         let _w = self.write.lock().expect("catalog writer poisoned");
         if let Some(dir) = &self.dir {
             let json = text.trim_start().starts_with('{');
-            persist(dir, name, text, if json { "json" } else { "yaml" })
-                .map_err(|e| ApiError::Internal(format!("cannot save scenario {name}: {e:#}")))?;
+            persist(dir, name, text, if json { "json" } else { "yaml" }).map_err(|e| {
+                ScenarioError::Save {
+                    name: name.to_string(),
+                    message: format!("{e:#}"),
+                }
+            })?;
         }
         let created = self
             .map

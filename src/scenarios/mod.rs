@@ -10,6 +10,7 @@ mod actions;
 mod builtin;
 mod catalog;
 mod config;
+mod error;
 mod format;
 mod metrics;
 mod model;
@@ -23,6 +24,7 @@ pub mod verify;
 pub use actions::Actions;
 pub use catalog::{Catalog, Reload};
 pub use config::{ScenariosArgs, ScenariosConfig};
+pub use error::{ActionFailure, ScenarioError};
 pub use format::{Offset, ScenarioFile, parse};
 pub use metrics::ScenarioMetrics;
 pub use model::{Scenario, ScenarioView, StepView, check_name, compile};
@@ -31,7 +33,6 @@ pub use runs::{MAX_SPEED, Runs};
 pub use schedule::{MAX_AHEAD, Schedule, check_run_id, parse_start_at};
 
 use crate::actions::Engine;
-use crate::api::ApiError;
 use crate::events::Events;
 use crate::prom::Prom;
 use std::sync::Arc;
@@ -89,7 +90,7 @@ impl Scenarios {
         scenario: &Scenario,
         speed: f64,
         verify: bool,
-    ) -> Result<Option<Arc<verify::Verification>>, ApiError> {
+    ) -> Result<Option<Arc<verify::Verification>>, ScenarioError> {
         if !verify || scenario.checks.is_empty() {
             return Ok(None);
         }

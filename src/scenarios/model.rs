@@ -2,10 +2,10 @@
 //! against the rules that span steps (the scenario's length, the action cap). Also builds a
 //! step's action parameters at a given speed.
 
+use super::error::{ActionFailure, ScenarioError};
 use super::format::{ScenarioFile, clock};
 use super::verify::check::StepSpan;
 use crate::actions::{Kind, Params};
-use crate::api::ApiError;
 use crate::units::HumanDuration;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -61,7 +61,7 @@ impl Step {
     }
 
     /// The action's parameters with the step's length and ramps compressed by `speed`.
-    pub fn params(&self, speed: f64) -> Result<Params, ApiError> {
+    pub fn params(&self, speed: f64) -> Result<Params, ScenarioError> {
         let mut map = self.params.clone();
         if self.timed {
             map.insert(
@@ -71,15 +71,16 @@ impl Step {
         }
         if let Some(ramp) = map.get("ramp").cloned() {
             let ramp: HumanDuration = serde_json::from_value(ramp)
-                .map_err(|e| ApiError::bad_field("ramp", format!("ramp: {e}")))?;
+                .map_err(|e| ScenarioError::malformed("ramp", format!("ramp: {e}")))?;
             map.insert("ramp".into(), json!(ramp.0.as_secs_f64() / speed));
         }
         Params::from_value(self.kind, &Value::Object(map))
+            .map_err(|e| ScenarioError::Action(e.into()))
     }
 }
 
 /// Checks a scenario name: `[a-z0-9-]{1,64}`, so it is always a safe file name.
-pub fn check_name(name: &str) -> Result<(), ApiError> {
+pub fn check_name(name: &str) -> Result<(), ScenarioError> {
     let ok = !name.is_empty()
         && name.len() <= MAX_NAME
         && name
@@ -88,7 +89,7 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::bad_field(
+        Err(ScenarioError::malformed(
             "name",
             format!(
                 "`{}` is not a scenario name: use 1 to {MAX_NAME} of a-z, 0-9 and -",
@@ -99,7 +100,7 @@ pub fn check_name(name: &str) -> Result<(), ApiError> {
 }
 
 /// The engine's range checks of one action (`Params::validate` against the live engine).
-pub type Check<'a> = &'a dyn Fn(&mut Params) -> Result<(), ApiError>;
+pub type Check<'a> = &'a dyn Fn(&mut Params) -> Result<(), ActionFailure>;
 
 /// Validates a decoded file under `name`: at most `max_active` simultaneous actions, and
 /// `check` on every step's action except memory and disk, whose checks depend on what is
@@ -109,28 +110,28 @@ pub fn compile(
     name: &str,
     max_active: usize,
     check: Check<'_>,
-) -> Result<Scenario, ApiError> {
+) -> Result<Scenario, ScenarioError> {
     check_name(name)?;
     if let Some(n) = &file.name
         && n != name
     {
-        return Err(ApiError::bad_field(
+        return Err(ScenarioError::malformed(
             "name",
             format!("the file says `name: {n}` but it is stored as `{name}`; make them equal"),
         ));
     }
     if file.title.trim().is_empty() {
-        return Err(ApiError::unprocessable("title", "title must not be empty"));
+        return Err(ScenarioError::invalid("title", "title must not be empty"));
     }
     let total = file.duration.0;
     if total.is_zero() {
-        return Err(ApiError::unprocessable(
+        return Err(ScenarioError::invalid(
             "duration",
             "duration must be longer than 0s",
         ));
     }
     if file.steps.is_empty() {
-        return Err(ApiError::unprocessable(
+        return Err(ScenarioError::invalid(
             "steps",
             "a scenario needs at least one step",
         ));
@@ -145,12 +146,12 @@ pub fn compile(
         let mut params = spec.action.params;
         let in_action = match params.remove("duration") {
             Some(v) => Some(serde_json::from_value::<HumanDuration>(v).map_err(|e| {
-                ApiError::bad_field(&field, format!("{field}.action.duration: {e}"))
+                ScenarioError::malformed(&field, format!("{field}.action.duration: {e}"))
             })?),
             None => None,
         };
         if at >= total {
-            return Err(ApiError::unprocessable(
+            return Err(ScenarioError::invalid(
                 format!("{field}.at"),
                 format!(
                     "{field} starts at {} which is not before the scenario's end ({}); \
@@ -162,7 +163,7 @@ pub fn compile(
         }
         let duration = match (spec.duration, in_action) {
             (Some(a), Some(b)) if a != b => {
-                return Err(ApiError::bad_field(
+                return Err(ScenarioError::malformed(
                     format!("{field}.duration"),
                     format!("{field} gives two durations ({a} and {b}); keep the step's"),
                 ));
@@ -171,13 +172,13 @@ pub fn compile(
             (None, None) => starts.iter().copied().find(|s| *s > at).unwrap_or(total) - at,
         };
         if duration.is_zero() {
-            return Err(ApiError::unprocessable(
+            return Err(ScenarioError::invalid(
                 format!("{field}.duration"),
                 format!("{field} lasts 0s; give it a duration"),
             ));
         }
         if at + duration > total {
-            return Err(ApiError::unprocessable(
+            return Err(ScenarioError::invalid(
                 format!("{field}.duration"),
                 format!(
                     "{field} (at {}, lasting {}) runs past the scenario's end at {}; \
@@ -188,7 +189,8 @@ pub fn compile(
                 ),
             ));
         }
-        let timed = Params::from_value(spec.action.kind, &json!({}))?
+        let timed = Params::from_value(spec.action.kind, &json!({}))
+            .map_err(|e| ScenarioError::Action(e.into()))?
             .to_json()
             .get("duration")
             .is_some();
@@ -205,7 +207,10 @@ pub fn compile(
         let mut resolved = step.params(1.0)?;
         if !matches!(step.kind, Kind::Memory | Kind::Disk) {
             // Memory and disk checks depend on what is free right now: they run at start.
-            check(&mut resolved).map_err(|e| prefix(e, &field))?;
+            check(&mut resolved).map_err(|source| ScenarioError::StepAction {
+                field: field.clone(),
+                source,
+            })?;
         }
         steps.push(step);
     }
@@ -233,7 +238,7 @@ pub fn compile(
 
 /// Step ids are unique names of letters, digits, `-` and `_` (not starting with a digit, so
 /// they never read as offsets).
-fn check_ids(steps: &[Step]) -> Result<(), ApiError> {
+fn check_ids(steps: &[Step]) -> Result<(), ScenarioError> {
     let mut seen = std::collections::HashSet::new();
     for s in steps {
         let Some(id) = &s.id else { continue };
@@ -243,7 +248,7 @@ fn check_ids(steps: &[Step]) -> Result<(), ApiError> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
         if !ok {
-            return Err(ApiError::unprocessable(
+            return Err(ScenarioError::invalid(
                 "steps",
                 format!(
                     "step {} has the id `{}`: use a letter, then letters, digits, - or _",
@@ -253,7 +258,7 @@ fn check_ids(steps: &[Step]) -> Result<(), ApiError> {
             ));
         }
         if !seen.insert(id.as_str()) {
-            return Err(ApiError::unprocessable(
+            return Err(ScenarioError::invalid(
                 "steps",
                 format!("two steps have the id `{id}`; ids must be unique"),
             ));
@@ -263,14 +268,14 @@ fn check_ids(steps: &[Step]) -> Result<(), ApiError> {
 }
 
 /// Refuses timelines that would need more simultaneous actions than the cap allows.
-fn check_overlap(steps: &[Step], cap: usize) -> Result<(), ApiError> {
+fn check_overlap(steps: &[Step], cap: usize) -> Result<(), ScenarioError> {
     for s in steps {
         let active = steps
             .iter()
             .filter(|o| o.at <= s.at && s.at < o.end())
             .count();
         if active > cap {
-            return Err(ApiError::unprocessable(
+            return Err(ScenarioError::invalid(
                 "steps",
                 format!(
                     "at {} this scenario runs {active} actions at once, more than \
@@ -281,21 +286,6 @@ fn check_overlap(steps: &[Step], cap: usize) -> Result<(), ApiError> {
         }
     }
     Ok(())
-}
-
-/// Names the step in an engine error.
-fn prefix(e: ApiError, field: &str) -> ApiError {
-    match e {
-        ApiError::Unprocessable { message, field: f } => ApiError::Unprocessable {
-            message: format!("{field}.action: {message}"),
-            field: Some(format!("{field}.action.{}", f.unwrap_or_default())),
-        },
-        ApiError::BadRequest { message, field: f } => ApiError::BadRequest {
-            message: format!("{field}.action: {message}"),
-            field: Some(format!("{field}.action.{}", f.unwrap_or_default())),
-        },
-        other => other,
-    }
 }
 
 /// A scenario as the API shows it.
@@ -370,13 +360,13 @@ mod tests {
     use crate::scenarios::builtin::FILES;
     use crate::scenarios::format::parse;
 
-    fn ok(_: &mut Params) -> Result<(), ApiError> {
+    fn ok(_: &mut Params) -> Result<(), ActionFailure> {
         Ok(())
     }
 
-    fn build(text: &str) -> Result<Scenario, ApiError> {
+    fn build(text: &str) -> Result<Scenario, ScenarioError> {
         compile(
-            parse(text).map_err(|m| ApiError::bad_field("", m.message))?,
+            parse(text).map_err(|m| ScenarioError::malformed("", m.message))?,
             "t",
             16,
             &ok,
@@ -429,7 +419,7 @@ mod tests {
             "title: t\nduration: 60\nsteps:\n- {at: 50, action: {kind: cpu}, duration: 20s}\n",
         )
         .unwrap_err();
-        assert!(matches!(e, ApiError::Unprocessable { .. }));
+        assert!(matches!(e, ScenarioError::Invalid { .. }));
         assert!(
             e.to_string().contains("steps[0]") && e.to_string().contains("past"),
             "{e}"
@@ -479,7 +469,7 @@ mod tests {
     #[test]
     fn engine_checks_name_the_step() {
         let refuse = |p: &mut Params| match p {
-            Params::Cpu(_) => Err(ApiError::unprocessable("percent", "too hot")),
+            Params::Cpu(_) => Err("too hot".into()),
             _ => Ok(()),
         };
         let file = parse("title: t\nduration: 9\nsteps: [{at: 0, action: {kind: cpu}}]").unwrap();

@@ -2,12 +2,12 @@
 //! and the transitions (start a step, pause, resume, finish) with their events and metrics.
 
 use super::actions::Actions;
+use super::error::ScenarioError;
 use super::format::clock;
 use super::metrics::{OutcomeLabels, RunLabels, ScenarioLabels, ScenarioMetrics, StepLabels};
 use super::model::Scenario;
 use super::verify::{CheckView, RunVerdict, Verification};
 use crate::actions::State;
-use crate::api::ApiError;
 use crate::events::{Events, Severity};
 use serde::Serialize;
 use serde_json::json;
@@ -276,9 +276,11 @@ impl Run {
             return StepStart::Deferred;
         }
         let step = &self.scenario.steps[i];
-        let result = step
-            .params(self.speed)
-            .and_then(|p| actions.start(p, &self.id, &self.token));
+        let result = step.params(self.speed).and_then(|p| {
+            actions
+                .start(p, &self.id, &self.token)
+                .map_err(ScenarioError::Action)
+        });
         // The current step is the latest one with a note (the story's chapter); steps
         // without a note that start alongside it do not replace it.
         let steps = &self.scenario.steps;
@@ -371,16 +373,17 @@ impl Run {
     }
 
     /// Pauses the timeline and the run's running actions (their load goes away).
-    pub fn pause<A: Actions>(&self, actions: &A) -> Result<(), ApiError> {
+    pub fn pause<A: Actions>(&self, actions: &A) -> Result<(), ScenarioError> {
         let mut st = self.lock();
         if st.state != RunState::Running {
             return Err(self.conflict(st.state, "pause"));
         }
         if !st.begun {
-            return Err(ApiError::Conflict(format!(
-                "cannot pause {}: it has not begun yet (start_at); stop it instead",
-                self.id
-            )));
+            return Err(ScenarioError::NotNow {
+                run: self.id.clone(),
+                verb: "pause",
+                why: "it has not begun yet (start_at); stop it instead".into(),
+            });
         }
         st.state = RunState::Paused;
         st.clock.paused_since = Some(Instant::now());
@@ -401,7 +404,7 @@ impl Run {
     }
 
     /// Resumes the timeline and the run's paused actions.
-    pub fn resume<A: Actions>(&self, actions: &A) -> Result<(), ApiError> {
+    pub fn resume<A: Actions>(&self, actions: &A) -> Result<(), ScenarioError> {
         let mut st = self.lock();
         if st.state != RunState::Paused {
             return Err(self.conflict(st.state, "resume"));
@@ -426,13 +429,13 @@ impl Run {
         Ok(())
     }
 
-    fn conflict(&self, state: RunState, verb: &str) -> ApiError {
+    fn conflict(&self, state: RunState, verb: &'static str) -> ScenarioError {
         let state = serde_json::to_value(state).unwrap_or_default();
-        ApiError::Conflict(format!(
-            "cannot {verb} {}: it is {}",
-            self.id,
-            state.as_str().unwrap_or("?")
-        ))
+        ScenarioError::NotNow {
+            run: self.id.clone(),
+            verb,
+            why: format!("it is {}", state.as_str().unwrap_or("?")),
+        }
     }
 
     fn event(&self, kind: &str, verb: &str) {

@@ -132,8 +132,8 @@ fn record(run: &Run, r: Result<(usize, State, Option<String>), tokio::task::Join
 mod tests {
     use super::*;
     use crate::actions::Params;
-    use crate::api::ApiError;
     use crate::events::Events;
+    use crate::scenarios::ActionFailure;
     use crate::scenarios::metrics::ScenarioMetrics;
     use crate::scenarios::model::{Scenario, Step};
     use crate::scenarios::run::{Outputs, RunState, StepState};
@@ -179,10 +179,10 @@ mod tests {
             params: Params,
             _run: &str,
             token: &CancellationToken,
-        ) -> Result<String, ApiError> {
+        ) -> Result<String, ActionFailure> {
             let kind = params.kind().to_string();
             if self.refuse.lock().unwrap().contains(&kind) {
-                return Err(ApiError::TooMany("cap reached".into()));
+                return Err("cap reached".into());
             }
             let id = format!("{kind}-{}", self.actions.lock().unwrap().len() + 1);
             self.note(format!("start {id} {:?}", params.duration()));

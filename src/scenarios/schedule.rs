@@ -2,7 +2,7 @@
 //! run id chosen by the caller, so `jolt scenario start --fleet` lines steps up across hosts
 //! and every host's run carries the same id (and `run` label on /metrics).
 
-use crate::api::ApiError;
+use super::error::ScenarioError;
 use std::time::{Duration, SystemTime};
 
 /// Furthest ahead a start may be scheduled: far enough for a large fleet, short enough that a
@@ -22,23 +22,23 @@ pub struct Schedule {
 
 /// Parses an RFC 3339 time (`2026-12-01T07:00:05.250Z`, any offset) and checks it is now or
 /// ahead, by at most [`MAX_AHEAD`].
-pub fn parse_start_at(text: &str, now: SystemTime) -> Result<SystemTime, ApiError> {
+pub fn parse_start_at(text: &str, now: SystemTime) -> Result<SystemTime, ScenarioError> {
     let at = chrono::DateTime::parse_from_rfc3339(text.trim()).map_err(|e| {
-        ApiError::bad_field(
+        ScenarioError::malformed(
             "start_at",
             format!("`{text}` is not an RFC 3339 time ({e}); e.g. 2026-12-01T07:00:05Z"),
         )
     })?;
     let at = SystemTime::from(at.with_timezone(&chrono::Utc));
     match at.duration_since(now) {
-        Err(past) => Err(ApiError::unprocessable(
+        Err(past) => Err(ScenarioError::invalid(
             "start_at",
             format!(
                 "start_at {text} is {:.1} s in the past; give a time a few seconds ahead (check the hosts' clocks agree)",
                 past.duration().as_secs_f64()
             ),
         )),
-        Ok(ahead) if ahead > MAX_AHEAD => Err(ApiError::unprocessable(
+        Ok(ahead) if ahead > MAX_AHEAD => Err(ScenarioError::invalid(
             "start_at",
             format!(
                 "start_at {text} is {} s ahead; at most {} s is allowed",
@@ -52,7 +52,7 @@ pub fn parse_start_at(text: &str, now: SystemTime) -> Result<SystemTime, ApiErro
 
 /// A caller-chosen run id: 1 to 64 of a-z, 0-9 and -, and not of the `run-N` form jolt
 /// hands out itself (so the two never collide).
-pub fn check_run_id(id: &str) -> Result<(), ApiError> {
+pub fn check_run_id(id: &str) -> Result<(), ScenarioError> {
     let charset = !id.is_empty()
         && id.len() <= MAX_ID
         && id
@@ -64,7 +64,7 @@ pub fn check_run_id(id: &str) -> Result<(), ApiError> {
     if charset && !generated {
         Ok(())
     } else {
-        Err(ApiError::bad_field(
+        Err(ScenarioError::malformed(
             "id",
             format!(
                 "`{id}` is not a run id to choose: use 1 to {MAX_ID} of a-z, 0-9 and -, not run-N (e.g. fleet-20261201-0700)"

@@ -1,6 +1,6 @@
 //! `expect:` validation: every malformed entry is refused with its place and reason.
 
-use crate::api::ApiError;
+use crate::scenarios::ActionFailure;
 use crate::scenarios::{compile, parse};
 
 fn build(expect: &str) -> Result<crate::scenarios::Scenario, String> {
@@ -10,7 +10,7 @@ fn build(expect: &str) -> Result<crate::scenarios::Scenario, String> {
          - {{id: mitigation, at: \"1:20\", action: {{kind: cpu}}, duration: 20s}}\n\
          expect:\n{expect}"
     );
-    let ok = |_: &mut crate::actions::Params| Ok::<(), ApiError>(());
+    let ok = |_: &mut crate::actions::Params| Ok::<(), ActionFailure>(());
     let file = parse(&text).map_err(|e| e.to_string())?;
     compile(file, "t", 16, &ok).map_err(|e| e.to_string())
 }
@@ -99,7 +99,7 @@ fn type_errors_carry_line_and_column() {
 #[test]
 fn every_builtin_carries_checks_with_a_never() {
     use crate::scenarios::builtin::FILES;
-    let ok = |_: &mut crate::actions::Params| Ok::<(), ApiError>(());
+    let ok = |_: &mut crate::actions::Params| Ok::<(), ActionFailure>(());
     for (name, text) in FILES {
         let s = compile(parse(text).unwrap(), name, 16, &ok).unwrap();
         let kinds: Vec<&str> = s.checks.iter().map(super::state::kind).collect();
