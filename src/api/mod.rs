@@ -15,6 +15,7 @@ mod reports;
 #[cfg(test)]
 mod router_tests;
 mod routes;
+mod scenario_views;
 mod scenarios;
 mod security;
 mod stream;

@@ -2,10 +2,9 @@
 //! get, pause, resume, stop).
 
 use super::routes::Route;
+use super::scenario_views::{RunView, ScenarioView};
 use super::{ApiError, ControlState};
-use crate::scenarios::{
-    MAX_BODY, RunView, ScenarioView, Schedule, check_run_id, parse_start_at, schema,
-};
+use crate::scenarios::{MAX_BODY, Schedule, check_run_id, parse_start_at, schema};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
@@ -25,15 +24,15 @@ type ErrorBody = crate::api::error::ErrorBody;
 #[derive(utoipa::OpenApi)]
 #[openapi(components(schemas(
     ScenarioView,
-    crate::scenarios::StepView,
+    super::scenario_views::StepView,
     RunView,
-    crate::scenarios::StepRunView,
-    crate::scenarios::RunState,
-    crate::scenarios::StepState,
+    super::scenario_views::StepRunView,
+    super::scenario_views::RunState,
+    super::scenario_views::StepState,
     StartParams,
-    crate::scenarios::verify::CheckView,
-    crate::scenarios::verify::RunVerdict,
-    crate::scenarios::verify::Verdict,
+    super::scenario_views::CheckView,
+    super::scenario_views::RunVerdict,
+    super::scenario_views::Verdict,
 )))]
 pub struct ScenariosDoc;
 
@@ -46,7 +45,7 @@ pub async fn list(State(st): State<ControlState>) -> Json<Vec<ScenarioView>> {
             .catalog
             .list()
             .iter()
-            .map(|s| s.view())
+            .map(|s| ScenarioView::from(&**s))
             .collect(),
     )
 }
@@ -70,7 +69,7 @@ pub async fn get(
     State(st): State<ControlState>,
     Path(name): Path<String>,
 ) -> Result<Json<ScenarioView>, ApiError> {
-    Ok(Json(st.scenarios.catalog.get(&name)?.view()))
+    Ok(Json(ScenarioView::from(&*st.scenarios.catalog.get(&name)?)))
 }
 
 /// `PUT /scenarios/{name}`: a YAML or JSON scenario file; validated before anything changes.
@@ -107,7 +106,7 @@ pub async fn put(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(scenario.view())))
+    Ok((status, Json(ScenarioView::from(&*scenario))))
 }
 
 /// Options of a run, as a JSON body or query parameters.
@@ -168,11 +167,11 @@ pub async fn start(
         .scenarios
         .prepare(&scenario, speed, opts.verify.unwrap_or(true))
         .await?;
-    let view = st
+    let run = st
         .scenarios
         .runs
         .start_verified(scenario, speed, schedule, verify)?;
-    Ok((StatusCode::CREATED, Json(view)))
+    Ok((StatusCode::CREATED, Json(run.into())))
 }
 
 fn start_params(query: &str, body: &[u8]) -> Result<StartParams, ApiError> {
@@ -206,7 +205,7 @@ pub async fn runs(State(st): State<ControlState>) -> Json<Vec<Value>> {
         .into_iter()
         .map(|r| {
             let recorded = st.reports.store.has(&r.id);
-            let mut v = serde_json::to_value(r).unwrap_or_default();
+            let mut v = serde_json::to_value(RunView::from(r)).unwrap_or_default();
             v["recorded"] = recorded.into();
             v
         })
@@ -229,7 +228,7 @@ pub async fn run(
     let recorded = st.reports.store.has(&id);
     match st.scenarios.runs.get(&id) {
         Ok(r) => {
-            let mut v = serde_json::to_value(r).unwrap_or_default();
+            let mut v = serde_json::to_value(RunView::from(r)).unwrap_or_default();
             v["recorded"] = recorded.into();
             Ok(Json(v))
         }
@@ -255,7 +254,7 @@ pub async fn pause(
     State(st): State<ControlState>,
     Path(id): Path<String>,
 ) -> Result<Json<RunView>, ApiError> {
-    st.scenarios.runs.pause(&id).map(Json)
+    Ok(Json(st.scenarios.runs.pause(&id)?.into()))
 }
 
 /// `POST /runs/{id}/resume`.
@@ -270,7 +269,7 @@ pub async fn resume(
     State(st): State<ControlState>,
     Path(id): Path<String>,
 ) -> Result<Json<RunView>, ApiError> {
-    st.scenarios.runs.resume(&id).map(Json)
+    Ok(Json(st.scenarios.runs.resume(&id)?.into()))
 }
 
 /// `DELETE /runs/{id}`: stops the run and its actions; answers once they have cleaned up.
@@ -285,7 +284,7 @@ pub async fn stop(
     State(st): State<ControlState>,
     Path(id): Path<String>,
 ) -> Result<Json<RunView>, ApiError> {
-    st.scenarios.runs.stop(&id).await.map(Json)
+    Ok(Json(st.scenarios.runs.stop(&id).await?.into()))
 }
 
 /// This file's rows of the route table, in the order `GET /` lists them.

@@ -25,10 +25,10 @@ pub use actions::Actions;
 pub use catalog::{Catalog, Reload};
 pub use config::{ScenariosArgs, ScenariosConfig};
 pub use error::{ActionFailure, ScenarioError};
-pub use format::{Offset, ScenarioFile, parse};
+pub use format::{Offset, ScenarioFile, clock, parse};
 pub use metrics::ScenarioMetrics;
-pub use model::{Scenario, ScenarioView, StepView, check_name, compile};
-pub use run::{Outputs, RunState, RunView, StepRunView, StepState};
+pub use model::{Scenario, Step, check_name, compile};
+pub use run::{Outputs, RunSnapshot, RunState, StepState, StepStatus};
 pub use runs::{MAX_SPEED, Runs};
 pub use schedule::{MAX_AHEAD, Schedule, check_run_id, parse_start_at};
 

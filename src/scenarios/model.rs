@@ -7,7 +7,6 @@ use super::format::{ScenarioFile, clock};
 use super::verify::check::StepSpan;
 use crate::actions::{Kind, Params};
 use crate::units::HumanDuration;
-use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::time::Duration;
 
@@ -286,72 +285,6 @@ fn check_overlap(steps: &[Step], cap: usize) -> Result<(), ScenarioError> {
         }
     }
     Ok(())
-}
-
-/// A scenario as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ScenarioView {
-    /// The name used in URLs.
-    pub name: String,
-    /// What people see.
-    pub title: String,
-    /// The story.
-    pub description: String,
-    /// Length of the timeline, in seconds.
-    pub duration_seconds: f64,
-    /// Shipped with jolt (read-only).
-    pub builtin: bool,
-    /// The timeline.
-    pub steps: Vec<StepView>,
-}
-
-/// A step as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct StepView {
-    /// 1-based position.
-    pub step: usize,
-    /// Start offset, `M:SS`.
-    pub at: String,
-    /// Start offset in seconds.
-    pub at_seconds: f64,
-    /// Length in seconds.
-    pub duration_seconds: f64,
-    /// The action: `kind` plus its parameters as written.
-    #[schema(value_type = Object)]
-    pub action: Value,
-    /// The story at this point.
-    pub note: Option<String>,
-}
-
-impl Scenario {
-    /// The API view.
-    pub fn view(&self) -> ScenarioView {
-        ScenarioView {
-            name: self.name.clone(),
-            title: self.title.clone(),
-            description: self.description.clone(),
-            duration_seconds: self.duration.as_secs_f64(),
-            builtin: self.builtin,
-            steps: self.steps.iter().map(Step::view).collect(),
-        }
-    }
-}
-
-impl Step {
-    /// The API view.
-    pub fn view(&self) -> StepView {
-        let mut action = Map::new();
-        action.insert("kind".into(), json!(self.kind.as_str()));
-        action.extend(self.params.clone());
-        StepView {
-            step: self.number,
-            at: clock(self.at),
-            at_seconds: self.at.as_secs_f64(),
-            duration_seconds: self.duration.as_secs_f64(),
-            action: Value::Object(action),
-            note: self.note.clone(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::scenarios::format::clock;
 use serde::Serialize;
 
 /// The result of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Not decided yet.

@@ -107,7 +107,7 @@ pub async fn follow(run: Arc<Run>, v: Arc<Verification>, out: Outputs, root: Can
     let mut done_at: Option<(Instant, f64)> = None;
     let mut cpu_seen = crate::prom::cpu_seconds();
     loop {
-        let state = run.view().state;
+        let state = run.state();
         if done_at.is_none() && run.is_done() {
             done_at = Some((Instant::now(), run.active_secs()));
         }

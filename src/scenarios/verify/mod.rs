@@ -20,11 +20,12 @@ mod check_tests;
 mod eval_tests;
 
 pub use check::{Check, compile};
+pub use eval::Outcome;
 pub use eval::Verdict;
 pub use follower::{follow, forget, thread_cpu};
 pub use preflight::preflight;
 pub use spec::CheckSpec;
-pub use state::{CheckView, RunVerdict, Verification};
+pub use state::{RunVerdict, Verification, VerifySnapshot, expected, kind};
 
 /// Errors of checks and preflight.
 #[derive(Debug, thiserror::Error)]

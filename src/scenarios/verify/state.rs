@@ -1,5 +1,5 @@
 //! One run's verification: its checks, what was recorded, each check's outcome, the verdict
-//! and the score, as plain serialisable data for the run object (and later run reports).
+//! and the score, as plain data for the run object (and run reports).
 
 use super::check::{Check, What};
 use super::eval::{self, Outcome, Verdict};
@@ -10,7 +10,7 @@ use serde::Serialize;
 use std::sync::{Mutex, MutexGuard};
 
 /// A run's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunVerdict {
     /// Checks still undecided.
@@ -38,29 +38,17 @@ impl RunVerdict {
     }
 }
 
-/// A check as the run object shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct CheckView {
-    /// Unique name in the scenario.
-    pub name: String,
-    /// fires | notified | resolves | never | query.
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// pending | pass | fail | inconclusive.
-    pub result: Verdict,
-    /// What was expected, in a sentence.
-    pub expected: String,
-    /// What was seen, in a sentence.
-    pub observed: String,
-    /// Seconds (wall, pauses excluded) from the run's start to the decision.
-    pub decided_at: Option<f64>,
-    /// Seconds from the anchor to the event, for timed checks that passed.
-    pub delay_seconds: Option<f64>,
-    /// Stops the run when it fails.
-    pub abort_on_fail: bool,
-    /// The check as compiled (alert, labels, anchors, bounds).
-    #[schema(value_type = Object)]
-    pub spec: serde_json::Value,
+/// A verified run's checks and what they found, at one moment.
+#[derive(Debug, Clone)]
+pub struct VerifySnapshot {
+    /// The run's verdict.
+    pub verdict: RunVerdict,
+    /// 0–100.
+    pub score: u8,
+    /// Each check with its outcome so far.
+    pub checks: Vec<(Check, Outcome)>,
+    /// The checked alerts' transitions (check-clock seconds).
+    pub transitions: Vec<Transition>,
 }
 
 struct Inner {
@@ -192,24 +180,19 @@ impl Verification {
         eval::score(&pairs)
     }
 
-    /// The checks with their outcomes.
-    pub fn views(&self, speed: f64) -> Vec<CheckView> {
-        let inner = self.lock();
-        self.checks
-            .iter()
-            .zip(&inner.outcomes)
-            .map(|(c, o)| CheckView {
-                name: c.name.clone(),
-                kind: kind(c).into(),
-                result: o.result,
-                expected: expected(c, speed),
-                observed: o.observed.clone(),
-                decided_at: o.decided_at.map(|t| (t * 10.0).round() / 10.0),
-                delay_seconds: o.delay.map(|t| (t * 10.0).round() / 10.0),
-                abort_on_fail: c.abort_on_fail,
-                spec: serde_json::to_value(c).unwrap_or_default(),
-            })
-            .collect()
+    /// The verdict, the score, each check with its outcome and the alert transitions.
+    pub fn snapshot(&self) -> VerifySnapshot {
+        let (checks, transitions) = {
+            let inner = self.lock();
+            let checks = self.checks.iter().cloned().zip(inner.outcomes.clone());
+            (checks.collect(), inner.rec.transitions.clone())
+        };
+        VerifySnapshot {
+            verdict: self.verdict(),
+            score: self.score(),
+            checks,
+            transitions,
+        }
     }
 
     /// True when no check is pending.
