@@ -249,3 +249,56 @@ fn action_refusal(e: crate::scenarios::ActionFailure) -> ApiError {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenarios::ScenarioError;
+
+    fn status_message_field(e: ScenarioError) -> (u16, String, Option<String>) {
+        let api = ApiError::from(e);
+        let field = api.field().map(str::to_string);
+        (api.status_and_code().0.as_u16(), api.to_string(), field)
+    }
+
+    #[test]
+    fn scenario_errors_get_their_status_and_where_to_look() {
+        let (status, message, _) =
+            status_message_field(ScenarioError::UnknownScenario("nope".into()));
+        assert_eq!(status, 404);
+        assert_eq!(
+            message,
+            "no scenario named `nope`; GET /scenarios lists them"
+        );
+        let (status, message, _) = status_message_field(ScenarioError::Builtin("ddos".into()));
+        assert_eq!(status, 409);
+        assert!(
+            message.ends_with("; PUT it under another name"),
+            "{message}"
+        );
+        let (status, _, field) = status_message_field(ScenarioError::invalid("steps", "too many"));
+        assert_eq!((status, field.as_deref()), (422, Some("steps")));
+        let (status, _, field) = status_message_field(ScenarioError::malformed("name", "bad"));
+        assert_eq!((status, field.as_deref()), (400, Some("name")));
+    }
+
+    #[test]
+    fn an_engine_refusal_keeps_its_status_and_a_step_refusal_names_the_step() {
+        let cap = ApiError::TooMany("the action cap is reached".into());
+        let (status, message, _) = status_message_field(ScenarioError::Action(Box::new(cap)));
+        assert_eq!(
+            (status, message.as_str()),
+            (429, "the action cap is reached")
+        );
+        let hot = ApiError::unprocessable("percent", "percent must be at most 100");
+        let (status, message, field) = status_message_field(ScenarioError::StepAction {
+            field: "steps[2]".into(),
+            source: Box::new(hot),
+        });
+        assert_eq!(status, 422);
+        assert_eq!(message, "steps[2].action: percent must be at most 100");
+        assert_eq!(field.as_deref(), Some("steps[2].action.percent"));
+        let other = ScenarioError::Action("not an API error".into());
+        assert_eq!(status_message_field(other).0, 422);
+    }
+}

@@ -6,14 +6,16 @@
 
 mod effects;
 mod machine;
+mod snapshot;
 
 pub use effects::Outputs;
 pub use machine::{RunState, StepState, StepStatus};
+pub use snapshot::{RunSnapshot, RunView};
 
 use super::actions::Actions;
 use super::error::ScenarioError;
 use super::model::Scenario;
-use super::verify::{Verification, VerifySnapshot};
+use super::verify::Verification;
 use crate::actions::State;
 use machine::{Event, Machine, Refusal, Transition};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -89,38 +91,6 @@ pub(super) enum StepStart {
     /// The run is paused: try again later.
     Deferred,
 }
-
-/// A consistent copy of a run's state at one moment, for the API and reports.
-#[derive(Debug, Clone)]
-pub struct RunSnapshot {
-    /// The run's id.
-    pub id: String,
-    /// What it plays.
-    pub scenario: Arc<Scenario>,
-    /// Timeline compression.
-    pub speed: f64,
-    /// Where the run is.
-    pub state: RunState,
-    /// Position on the timeline (scenario time), capped at the scenario's length.
-    pub position: Duration,
-    /// When the timeline began (a scheduled run: when it is due, until it begins).
-    pub started_at: SystemTime,
-    /// The time the caller scheduled the start for.
-    pub start_at: Option<SystemTime>,
-    /// When it ended.
-    pub ended_at: Option<SystemTime>,
-    /// Each step's progress, in timeline order.
-    pub steps: Vec<StepStatus>,
-    /// The latest started step with a note.
-    pub current: Option<usize>,
-    /// Why the run itself failed (its driver died).
-    pub error: Option<String>,
-    /// The checks of a verified run and what they found.
-    pub verify: Option<VerifySnapshot>,
-}
-
-/// The name the run registry (`runs.rs`) uses for a snapshot.
-pub type RunView = RunSnapshot;
 
 impl Run {
     /// A running run whose clock starts now.
