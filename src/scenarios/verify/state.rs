@@ -154,7 +154,10 @@ impl Verification {
 
     /// The run's verdict.
     pub fn verdict(&self) -> RunVerdict {
-        let inner = self.lock();
+        self.verdict_of(&self.lock())
+    }
+
+    fn verdict_of(&self, inner: &Inner) -> RunVerdict {
         if self.prom.is_none() {
             return RunVerdict::Unverified;
         }
@@ -175,23 +178,24 @@ impl Verification {
 
     /// The 0–100 score (0 while unverified).
     pub fn score(&self) -> u8 {
-        let inner = self.lock();
+        self.score_of(&self.lock())
+    }
+
+    fn score_of(&self, inner: &Inner) -> u8 {
         let pairs: Vec<(&Check, &Outcome)> = self.checks.iter().zip(&inner.outcomes).collect();
         eval::score(&pairs)
     }
 
     /// The verdict, the score, each check with its outcome and the alert transitions.
+    /// All of it read under one lock, so the verdict agrees with the outcomes shown.
     pub fn snapshot(&self) -> VerifySnapshot {
-        let (checks, transitions) = {
-            let inner = self.lock();
-            let checks = self.checks.iter().cloned().zip(inner.outcomes.clone());
-            (checks.collect(), inner.rec.transitions.clone())
-        };
+        let inner = self.lock();
+        let checks = self.checks.iter().cloned().zip(inner.outcomes.clone());
         VerifySnapshot {
-            verdict: self.verdict(),
-            score: self.score(),
-            checks,
-            transitions,
+            verdict: self.verdict_of(&inner),
+            score: self.score_of(&inner),
+            checks: checks.collect(),
+            transitions: inner.rec.transitions.clone(),
         }
     }
 
