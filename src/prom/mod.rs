@@ -7,8 +7,10 @@
 //! dead Prometheus never holds a runtime thread, let alone the scrape or control paths.
 
 mod config;
+mod cpu;
 
 pub use config::{PromArgs, PromConfig};
+pub use cpu::thread_cpu;
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -104,9 +106,9 @@ impl Prom {
         let agent = self.agent.clone();
         let url = format!("{base}{path}");
         let task = tokio::task::spawn_blocking(move || {
-            let cpu0 = crate::scenarios::verify::thread_cpu();
+            let cpu0 = thread_cpu();
             let out = call(&agent, &url, &params);
-            let spent = crate::scenarios::verify::thread_cpu() - cpu0;
+            let spent = thread_cpu() - cpu0;
             CPU_NANOS.fetch_add((spent.max(0.0) * 1e9) as u64, Ordering::Relaxed);
             out
         });

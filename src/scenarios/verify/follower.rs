@@ -8,6 +8,7 @@ use super::eval::{Now, Outcome, Verdict};
 use super::state::{RunVerdict, Verification, kind};
 use super::timeline::{AlertState, Notice, Series};
 use crate::events::Severity;
+use crate::prom::thread_cpu;
 use crate::scenarios::metrics::{CheckLabels, ResultLabels, VerdictLabels};
 use crate::scenarios::run::{Outputs, Run, RunState};
 use serde_json::json;
@@ -27,17 +28,6 @@ fn unix_now() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64())
-}
-
-/// CPU time of the calling thread, in seconds.
-pub fn thread_cpu() -> f64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the struct we pass.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
 
 /// Query windows on the wall clock, learnt as the check clock passes them.

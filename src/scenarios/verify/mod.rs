@@ -22,7 +22,7 @@ mod eval_tests;
 pub use check::{Check, compile};
 pub use eval::Outcome;
 pub use eval::Verdict;
-pub use follower::{follow, forget, thread_cpu};
+pub use follower::{follow, forget};
 pub use preflight::preflight;
 pub use spec::CheckSpec;
 pub use state::{RunVerdict, Verification, VerifySnapshot, expected, kind};
