@@ -176,6 +176,7 @@ pub fn wire(
         engine.clone(),
         tasks,
         root.clone(),
+        crate::api::run_json,
     );
     let control = api::ControlState {
         engine,

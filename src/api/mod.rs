@@ -23,6 +23,7 @@ mod stream;
 pub use alerts::AlertMetrics;
 pub use config::{ControlArgs, ControlConfig};
 pub use error::ApiError;
+pub use scenario_views::run_json;
 pub use scenarios::ScenariosDoc;
 pub use security::Security;
 

@@ -363,3 +363,8 @@ impl From<RunSnapshot> for RunView {
         }
     }
 }
+
+/// The run object as JSON, for whoever keeps a run as it was served (run reports).
+pub fn run_json(run: RunSnapshot) -> serde_json::Value {
+    serde_json::to_value(RunView::from(run)).unwrap_or_default()
+}

@@ -22,7 +22,7 @@ pub mod stats;
 
 pub use bundle::{Bundle, Manifest, Store};
 pub use config::{ReportsArgs, ReportsConfig};
-pub use recorder::{Reports, WindowRequest, unix};
+pub use recorder::{Reports, ShowRun, WindowRequest, unix};
 
 use std::path::Path;
 

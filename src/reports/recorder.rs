@@ -24,6 +24,10 @@ const SETTLE: f64 = 3.0;
 /// Longest window `POST /runs/record` records.
 const MAX_WINDOW: f64 = 24.0 * 3600.0;
 
+/// How a run is shown (the run object of `GET /runs/{id}`): given by the API, which owns
+/// that shape, so the bundle keeps the run exactly as it was served.
+pub type ShowRun = fn(crate::scenarios::RunSnapshot) -> Value;
+
 /// Recording and the bundles; cheap to clone.
 #[derive(Clone)]
 pub struct Reports {
@@ -116,6 +120,7 @@ impl Reports {
         engine: Engine,
         tasks: &TaskTracker,
         root: CancellationToken,
+        show: ShowRun,
     ) {
         let mut rx = events.subscribe();
         let me = self.clone();
@@ -152,7 +157,10 @@ impl Reports {
                     root.clone(),
                 );
                 inner.spawn(async move {
-                    if let Err(e) = me.record_run(&id, &runs, &engine, &events, &root).await {
+                    if let Err(e) = me
+                        .record_run(&id, &runs, show, &engine, &events, &root)
+                        .await
+                    {
                         tracing::warn!(run = %id, "cannot record the run: {e}");
                     }
                     me.recording.lock().expect("poisoned").remove(&id);
@@ -166,14 +174,14 @@ impl Reports {
         &self,
         id: &str,
         runs: &Runs,
+        show: ShowRun,
         engine: &Engine,
         events: &Events,
         root: &CancellationToken,
     ) -> Result<(), Error> {
         let waited = tokio::time::Instant::now();
         let view = loop {
-            let view = serde_json::to_value(runs.get(id).map_err(|_| Error::Unknown(id.into()))?)
-                .unwrap_or_default();
+            let view = show(runs.get(id).map_err(|_| Error::Unknown(id.into()))?);
             if view["verdict"] != "pending" || waited.elapsed() > VERDICT_WAIT {
                 break view;
             }
