@@ -1,6 +1,6 @@
 //! Configuration of the host collectors: paths, selection, exclusions, process sampling.
 
-use super::{COLLECTORS, Paths};
+use super::{Paths, collectors};
 use crate::config::set;
 use crate::units::HumanDuration;
 use anyhow::bail;
@@ -110,8 +110,12 @@ impl HostConfig {
 
     /// Whether the named collector runs.
     pub fn is_enabled(&self, name: &str) -> bool {
-        (self.only.is_empty() || self.only.iter().any(|o| o == name))
-            && !self.disabled.iter().any(|d| d == name)
+        let default_on = collectors::find(name).is_none_or(|s| s.default_on);
+        (if self.only.is_empty() {
+            default_on
+        } else {
+            self.only.iter().any(|o| o == name)
+        }) && !self.disabled.iter().any(|d| d == name)
     }
 
     /// Compiles the exclusion patterns; errors name the key.
@@ -134,10 +138,10 @@ impl HostConfig {
     pub fn validate(&self) -> anyhow::Result<()> {
         for (key, names) in [("disabled", &self.disabled), ("only", &self.only)] {
             for name in names {
-                if !COLLECTORS.contains(&name.as_str()) {
+                if collectors::find(name).is_none() {
                     bail!(
                         "collectors.{key}: unknown collector `{name}` (known: {})",
-                        COLLECTORS.join(", ")
+                        collectors::names()
                     );
                 }
             }
@@ -171,10 +175,10 @@ pub struct HostArgs {
     /// Root filesystem of the host (node_exporter's --path.rootfs) [default: /]
     #[arg(long, env = "JOLT_ROOTFS", value_name = "DIR")]
     pub rootfs: Option<PathBuf>,
-    /// Collectors to disable, comma-separated or repeated (cgroup, cpu, diskstats, filefd,
-    /// filesystem, loadavg, meminfo, netdev, pressure, processes, stat, time, uname, vmstat)
+    /// Collectors to disable, comma-separated or repeated (`jolt --help` lists them)
     #[arg(
         long = "disable-collector",
+        long_help = collectors::help(),
         env = "JOLT_DISABLE_COLLECTORS",
         value_name = "NAME",
         value_delimiter = ','

@@ -5,6 +5,7 @@
 //! fails reports success 0 and contributes nothing; the others are still served.
 
 pub mod cgroup;
+pub mod collectors;
 mod config;
 pub mod cpu;
 mod diskstats;
@@ -37,24 +38,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-
-/// Every collector name that can be enabled or disabled.
-pub const COLLECTORS: &[&str] = &[
-    "cgroup",
-    "cpu",
-    "diskstats",
-    "filefd",
-    "filesystem",
-    "loadavg",
-    "meminfo",
-    "netdev",
-    "pressure",
-    "processes",
-    "stat",
-    "time",
-    "uname",
-    "vmstat",
-];
 
 /// Where the host's pseudo filesystems are mounted (`/proc`, `/sys`, `/` outside a container).
 #[derive(Debug, Clone)]
@@ -129,32 +112,17 @@ impl HostCollector {
             paths.clone(),
             cfg.top_processes,
         ));
-        let all: Vec<Box<dyn Subsystem>> = vec![
-            Box::new(cgroup::Cgroup::new(paths.clone())),
-            Box::new(cpu::Cpu::new(paths.clone())),
-            Box::new(diskstats::Diskstats::new(
-                paths.clone(),
-                filters.disk.clone(),
-            )),
-            Box::new(filefd::Filefd::new(paths.clone())),
-            Box::new(filesystem::Filesystem::new(
-                paths.clone(),
-                filters.clone(),
-                cfg.filesystem_statfs_timeout.0,
-            )),
-            Box::new(loadavg::LoadAvg::new(paths.clone())),
-            Box::new(meminfo::Meminfo::new(paths.clone())),
-            Box::new(netdev::Netdev::new(paths.clone(), filters.netdev.clone())),
-            Box::new(pressure::Pressure::new(paths.clone())),
-            Box::new(processes::Processes::new(paths.clone(), sampler.clone())),
-            Box::new(stat::Stat::new(paths.clone())),
-            Box::new(time::Time),
-            Box::new(uname::Uname),
-            Box::new(vmstat::Vmstat::new(paths.clone())),
-        ];
+        let build = collectors::Build {
+            paths: &paths,
+            filters: &filters,
+            cfg,
+            sampler: &sampler,
+        };
         let mut c = Self::from_subsystems(
-            all.into_iter()
-                .filter(|s| cfg.is_enabled(s.name()))
+            collectors::TABLE
+                .iter()
+                .filter(|s| cfg.is_enabled(s.name))
+                .map(|s| (s.factory)(&build))
                 .collect(),
         );
         if cfg.is_enabled("processes") {
