@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::registry::Registry;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Content type of OpenMetrics 1.0 text.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
@@ -22,6 +23,9 @@ pub const OPENMETRICS_CONTENT_TYPE: &str =
 #[derive(Clone)]
 pub struct Exposition {
     registry: Arc<Registry>,
+    /// The size of the last scrape's text, so the next one is written into a buffer that
+    /// needs no regrowth (each doubling copies everything written so far).
+    last_len: Arc<AtomicUsize>,
 }
 
 impl Exposition {
@@ -29,14 +33,16 @@ impl Exposition {
     pub fn new(registry: Registry) -> Self {
         Exposition {
             registry: Arc::new(registry),
+            last_len: Arc::new(AtomicUsize::new(64 * 1024)),
         }
     }
 
     /// Encodes every metric as OpenMetrics text, ending with `# EOF`.
     pub fn openmetrics(&self) -> String {
-        let mut out = String::with_capacity(64 * 1024);
+        let mut out = String::with_capacity(self.last_len.load(Ordering::Relaxed) + 4096);
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
+        self.last_len.store(out.len(), Ordering::Relaxed);
         out
     }
 

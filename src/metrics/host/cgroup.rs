@@ -47,7 +47,7 @@ fn effective<T: PartialOrd>(
     let mut at: &Path = &dir;
     loop {
         let path = at.join(file);
-        match std::fs::read_to_string(&path) {
+        match super::read_small(&path) {
             Ok(text) => {
                 if let Some(v) =
                     parse(&text).with_context(|| format!("parsing {}", path.display()))?

@@ -30,8 +30,7 @@ impl Subsystem for LoadAvg {
 
     fn collect(&self, out: &mut Vec<Family>) -> anyhow::Result<()> {
         let path = self.paths.proc("loadavg");
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text = super::read(&path)?;
         let [l1, l5, l15] = parse(&text).with_context(|| format!("parsing {}", path.display()))?;
         out.push(Family::gauge("node_load1", "1m load average.").with(&[], l1));
         out.push(Family::gauge("node_load5", "5m load average.").with(&[], l5));
