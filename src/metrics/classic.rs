@@ -57,7 +57,13 @@ pub fn from_openmetrics(om: &str) -> String {
         }
         // Exemplars (` # {...}`) are OpenMetrics-only. They follow the value, so the search
         // starts after the label set: a label value may itself hold " # " (an alert name sent
-        // to POST /alerts, a process name).
+        // to POST /alerts, a process name). Most lines hold no `#` at all: one byte scan
+        // (memchr) sends them straight through.
+        if !line.as_bytes().contains(&b'#') {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
         let after_labels = labels_end(line);
         let sample = line[after_labels..]
             .find(" # ")
