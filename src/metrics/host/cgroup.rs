@@ -43,8 +43,18 @@ fn effective<T: PartialOrd>(
     let Some((mount, dir)) = own_cgroup(paths)? else {
         return Ok(None);
     };
+    smallest(&mount, &dir, file, parse)
+}
+
+/// [`effective`] for a cgroup already located, so one scrape reads `/proc/self/cgroup` once.
+fn smallest<T: PartialOrd>(
+    mount: &Path,
+    dir: &Path,
+    file: &str,
+    parse: impl Fn(&str) -> anyhow::Result<Option<T>>,
+) -> anyhow::Result<Option<T>> {
     let mut best: Option<T> = None;
-    let mut at: &Path = &dir;
+    let mut at: &Path = dir;
     loop {
         let path = at.join(file);
         match super::read_small(&path) {
@@ -63,7 +73,7 @@ fn effective<T: PartialOrd>(
             break;
         }
         match at.parent() {
-            Some(p) if p.starts_with(&mount) => at = p,
+            Some(p) if p.starts_with(mount) => at = p,
             _ => break,
         }
     }
@@ -134,13 +144,16 @@ impl Subsystem for Cgroup {
     }
 
     fn collect(&self, out: &mut Vec<Family>) -> anyhow::Result<()> {
-        if let Some(cores) = cpu_limit(&self.paths)? {
+        let Some((mount, dir)) = own_cgroup(&self.paths)? else {
+            return Ok(());
+        };
+        if let Some(cores) = smallest(&mount, &dir, "cpu.max", parse_cpu_max)? {
             out.push(
                 Family::gauge(CPU_LIMIT, "CPU cores jolt's cgroup may use (cpu.max).")
                     .with(&[], cores),
             );
         }
-        if let Some(bytes) = memory_limit(&self.paths)? {
+        if let Some(bytes) = smallest(&mount, &dir, "memory.max", parse_memory_max)? {
             out.push(
                 Family::gauge(MEMORY_LIMIT, "Memory jolt's cgroup may use (memory.max).")
                     .with(&[], bytes as f64),
