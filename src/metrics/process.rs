@@ -2,8 +2,10 @@
 //! exposes them, read from `/proc/self` at scrape time.
 
 use super::family::Family;
+use super::host::read_small;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
+use std::path::Path;
 
 /// Reads the daemon's own CPU, memory, file descriptors and start time.
 #[derive(Debug)]
@@ -28,13 +30,15 @@ impl SelfProcess {
     }
 
     /// Builds the families; errors mean `/proc/self` is unreadable.
+    /// The files are read through [`read_small`], which keeps them open between scrapes.
     pub fn families(&self) -> procfs::ProcResult<Vec<Family>> {
-        let me = procfs::process::Process::myself()?;
-        let stat = me.stat()?;
-        let fds = me.fd_count().unwrap_or(0) as f64;
-        let max_fds = me
-            .limits()
+        use procfs::FromRead;
+        let stat =
+            procfs::process::Stat::from_read(read_small(Path::new("/proc/self/stat"))?.as_bytes())?;
+        let fds = open_fds().unwrap_or(0) as f64;
+        let max_fds = read_small(Path::new("/proc/self/limits"))
             .ok()
+            .and_then(|t| procfs::process::Limits::from_read(t.as_bytes()).ok())
             .and_then(|l| match l.max_open_files.soft_limit {
                 procfs::process::LimitValue::Value(v) => Some(v as f64),
                 procfs::process::LimitValue::Unlimited => None,
@@ -76,6 +80,17 @@ impl SelfProcess {
         }
         Ok(out)
     }
+}
+
+/// jolt's open descriptors: the size of `/proc/self/fd` (Linux 6.2+ reports the count there),
+/// else its entries, as procfs's `fd_count` counts them.
+fn open_fds() -> std::io::Result<usize> {
+    let dir = Path::new("/proc/self/fd");
+    let size = std::fs::metadata(dir)?.len();
+    if size > 0 {
+        return Ok(size as usize);
+    }
+    Ok(std::fs::read_dir(dir)?.count())
 }
 
 impl Default for SelfProcess {

@@ -10,6 +10,7 @@ mod config;
 pub mod cpu;
 mod diskstats;
 mod filefd;
+mod files;
 pub mod filesystem;
 mod loadavg;
 mod meminfo;
@@ -28,6 +29,7 @@ pub use config::{
     DEFAULT_DISK_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, HostArgs,
     HostConfig,
 };
+pub use files::read_small;
 
 use super::family::Family;
 use prometheus_client::collector::Collector;
@@ -70,20 +72,6 @@ impl Paths {
 pub fn read(path: &std::path::Path) -> anyhow::Result<String> {
     use anyhow::Context;
     read_small(path).with_context(|| format!("reading {}", path.display()))
-}
-
-/// What a procfs or sysfs file of the scrape path fits in (`/proc/stat` on a large host
-/// grows past it, and is then read in more steps).
-const READ_CAPACITY: usize = 16 * 1024;
-
-/// Reads a pseudo-filesystem file in one `read` into a buffer sized up front.
-/// `std::fs::read_to_string` asks `statx` for a size hint (procfs says 0) and then probes
-/// with a 32-byte read: two to three extra system calls per file, ~25 files per scrape.
-pub fn read_small(path: &std::path::Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut buf = Vec::with_capacity(READ_CAPACITY);
-    std::fs::File::open(path)?.read_to_end(&mut buf)?;
-    String::from_utf8(buf).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 /// One host subsystem, e.g. `meminfo`.
