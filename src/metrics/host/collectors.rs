@@ -230,14 +230,14 @@ pub fn names() -> String {
 pub fn help() -> String {
     let width = TABLE.iter().map(|s| s.name.len()).max().unwrap_or(0);
     let mut out =
-        String::from("Collectors to disable, comma-separated or repeated. Known collectors:\n");
+        String::from("Collectors to disable, comma-separated or repeated. Known collectors:");
     for s in TABLE {
         let off = if s.default_on {
             ""
         } else {
             " (off by default)"
         };
-        out.push_str(&format!("  {:width$}  {}{off}\n", s.name, s.doc));
+        out.push_str(&format!("\n  {:width$}  {}{off}", s.name, s.doc));
     }
     out
 }

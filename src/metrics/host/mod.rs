@@ -35,8 +35,8 @@ use super::family::Family;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -80,6 +80,9 @@ pub trait Subsystem: Send + Sync {
     fn name(&self) -> &'static str;
     /// Reads the host and appends this subsystem's families to `out`.
     fn collect(&self, out: &mut Vec<Family>) -> anyhow::Result<()>;
+    /// Starts, before any subsystem collects, work that can overlap the others' (the
+    /// filesystem collector's `statfs` calls on their helper thread).
+    fn prepare(&self) {}
 }
 
 /// A subsystem with its last outcome, so a failure is logged once, not on every scrape.
@@ -93,6 +96,8 @@ pub struct HostCollector {
     entries: Vec<Entry>,
     /// The process sampler and its interval, when the `processes` collector is enabled.
     sampler: Option<(Arc<processes::ProcessSampler>, Duration)>,
+    /// One scrape at a time: work a subsystem prepares belongs to the scrape that collects it.
+    scrape: Mutex<()>,
 }
 
 impl std::fmt::Debug for HostCollector {
@@ -175,11 +180,16 @@ impl HostCollector {
         HostCollector {
             entries,
             sampler: None,
+            scrape: Mutex::new(()),
         }
     }
 
     /// Collects every subsystem, returning the host families followed by the scrape families.
     pub fn collect(&self) -> Vec<Family> {
+        let _one_at_a_time = self.scrape.lock().unwrap_or_else(|p| p.into_inner());
+        for entry in &self.entries {
+            entry.subsystem.prepare();
+        }
         let mut out = Vec::with_capacity(64);
         let mut duration = Family::gauge(
             "jolt_scrape_collector_duration_seconds",

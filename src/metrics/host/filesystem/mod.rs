@@ -14,7 +14,7 @@ use super::config::{Filters, excluded};
 use super::{Paths, Subsystem};
 use crate::metrics::family::Family;
 use mounts::MountWatch;
-use statfs::{Outcome, StatfsFn, StatfsPool};
+use statfs::{Outcome, Pending, StatfsFn, StatfsPool};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -42,6 +42,8 @@ pub struct Filesystem {
     pool: StatfsPool,
     /// `None` until the first scrape, and after the table could not be read.
     cache: Mutex<Option<Cache>>,
+    /// The `statfs` job [`Subsystem::prepare`] started for this scrape, with its targets.
+    pending: Mutex<Option<(Arc<Vec<Target>>, Pending)>>,
 }
 
 impl Filesystem {
@@ -56,6 +58,7 @@ impl Filesystem {
             filters,
             pool: StatfsPool::new(timeout, call),
             cache: Mutex::new(None),
+            pending: Mutex::new(None),
         }
     }
 
@@ -135,9 +138,29 @@ const DEVICE_ERROR: (&str, &str) = (
     "Whether an error occurred while getting statistics for the given device.",
 );
 
+impl Filesystem {
+    /// Reads the targets and hands their `statfs` calls to the helper.
+    fn start(&self) -> anyhow::Result<(Arc<Vec<Target>>, Pending)> {
+        let targets = self.targets()?;
+        let pending = self
+            .pool
+            .start(targets.iter().map(|t| t.path.clone()).collect())?;
+        Ok((targets, pending))
+    }
+}
+
 impl Subsystem for Filesystem {
     fn name(&self) -> &'static str {
         "filesystem"
+    }
+
+    /// The `statfs` calls run on their helper thread while the other collectors read
+    /// procfs, so this collector usually finds its answers waiting. A failure here is
+    /// reported by `collect`, which starts again.
+    fn prepare(&self) {
+        if let Ok(started) = self.start() {
+            *self.pending.lock().unwrap_or_else(|p| p.into_inner()) = Some(started);
+        }
     }
 
     fn collect(&self, out: &mut Vec<Family>) -> anyhow::Result<()> {
@@ -145,9 +168,16 @@ impl Subsystem for Filesystem {
             .iter()
             .map(|(name, help)| Family::gauge(*name, *help))
             .collect();
-        let targets = self.targets()?;
-        let paths: Vec<PathBuf> = targets.iter().map(|t| t.path.clone()).collect();
-        let outcomes = self.pool.usage_all(&paths)?;
+        let started = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let (targets, pending) = match started {
+            Some(p) => p,
+            None => self.start()?,
+        };
+        let outcomes = self.pool.finish(pending)?;
         for (t, outcome) in targets.iter().zip(outcomes) {
             let labels = [
                 ("device", t.device.as_str()),

@@ -114,42 +114,70 @@ impl StatfsPool {
         Ok(tx)
     }
 
-    /// `statfs` of each path, waiting at most the timeout for each call.
-    pub(super) fn usage_all(&self, paths: &[PathBuf]) -> anyhow::Result<Vec<Outcome>> {
-        let mut out = vec![Outcome::Error; paths.len()];
-        let mut rest: Vec<usize> = {
+    /// Hands the helper the `statfs` calls of `paths` (except stuck ones) and returns at
+    /// once; [`finish`](Self::finish) collects the answers. Callers run one start/finish pair
+    /// at a time (the host collector serialises scrapes): a second job queued behind a hung
+    /// call would otherwise time out on a mount that is not the hung one.
+    pub(super) fn start(&self, paths: Vec<PathBuf>) -> anyhow::Result<Pending> {
+        let rest: Vec<usize> = {
             let stuck = self.stuck.lock().unwrap_or_else(|p| p.into_inner());
             (0..paths.len())
                 .filter(|&i| !stuck.contains(&paths[i]))
                 .collect()
         };
+        let mut pending = Pending {
+            paths,
+            rest,
+            answers: None,
+        };
+        self.submit(&mut pending)?;
+        Ok(pending)
+    }
+
+    /// Sends the not-yet-answered paths of `pending` as one job, unless too many are stuck.
+    fn submit(&self, pending: &mut Pending) -> anyhow::Result<()> {
+        pending.answers = None;
+        if pending.rest.is_empty()
+            || self.stuck.lock().unwrap_or_else(|p| p.into_inner()).len() >= MAX_STUCK
+        {
+            return Ok(());
+        }
+        let (reply, answers) = mpsc::channel();
+        let mut job = Job {
+            paths: pending
+                .rest
+                .iter()
+                .map(|&i| pending.paths[i].clone())
+                .collect(),
+            reply,
+        };
         let mut worker = self.worker.lock().unwrap_or_else(|p| p.into_inner());
-        while !rest.is_empty() {
-            if self.stuck.lock().unwrap_or_else(|p| p.into_inner()).len() >= MAX_STUCK {
-                break;
-            }
-            let (reply, answers) = mpsc::channel();
-            let mut job = Job {
-                paths: rest.iter().map(|&i| paths[i].clone()).collect(),
-                reply,
+        // A helper that exited (it cannot, short of a panic) is replaced once.
+        for _ in 0..2 {
+            let tx = match worker.as_ref() {
+                Some(tx) => tx,
+                None => worker.insert(self.spawn()?),
             };
-            // A helper that exited (it cannot, short of a panic) is replaced once.
-            for _ in 0..2 {
-                let tx = match worker.as_ref() {
-                    Some(tx) => tx,
-                    None => worker.insert(self.spawn()?),
-                };
-                match tx.send(job) {
-                    Ok(()) => break,
-                    Err(mpsc::SendError(j)) => {
-                        job = j;
-                        *worker = None;
-                    }
+            match tx.send(job) {
+                Ok(()) => break,
+                Err(mpsc::SendError(j)) => {
+                    job = j;
+                    *worker = None;
                 }
             }
+        }
+        pending.answers = Some(answers);
+        Ok(())
+    }
+
+    /// The outcome for each path given to [`start`](Self::start), waiting at most the timeout
+    /// for each call.
+    pub(super) fn finish(&self, mut pending: Pending) -> anyhow::Result<Vec<Outcome>> {
+        let mut out = vec![Outcome::Error; pending.paths.len()];
+        while let Some(answers) = pending.answers.take() {
             let mut got = 0;
             let mut gave_up = None;
-            while got < rest.len() {
+            while got < pending.rest.len() {
                 let answer = match answers.recv_timeout(self.timeout) {
                     Ok(a) => a,
                     Err(RecvTimeoutError::Timeout) => {
@@ -159,29 +187,40 @@ impl StatfsPool {
                             a
                         } else {
                             // Answers come in order: the helper is blocked on `rest[got]`.
-                            let path = &paths[rest[got]];
+                            let path = &pending.paths[pending.rest[got]];
                             stuck.insert(path.clone());
                             // Abandon the blocked helper; it exits once its call returns.
-                            *worker = None;
+                            *self.worker.lock().unwrap_or_else(|p| p.into_inner()) = None;
                             tracing::warn!(path = %path.display(), timeout = ?self.timeout, "statfs timed out; mount marked stuck");
                             gave_up = Some(got);
                             break;
                         }
                     }
                     Err(RecvTimeoutError::Disconnected) => {
-                        *worker = None;
+                        *self.worker.lock().unwrap_or_else(|p| p.into_inner()) = None;
                         anyhow::bail!("the statfs helper thread died")
                     }
                 };
                 let (i, r) = answer;
-                out[rest[i]] = r.map_or(Outcome::Error, Outcome::Ok);
+                out[pending.rest[i]] = r.map_or(Outcome::Error, Outcome::Ok);
                 got += 1;
             }
-            rest = match gave_up {
-                Some(at) => rest.split_off(at + 1),
-                None => Vec::new(),
-            };
+            if let Some(at) = gave_up {
+                // The mounts after the stuck one go to a fresh helper.
+                pending.rest = pending.rest.split_off(at + 1);
+                drop(answers);
+                self.submit(&mut pending)?;
+            }
         }
         Ok(out)
     }
+}
+
+/// The calls of one scrape, handed to the helper and not yet collected.
+pub(super) struct Pending {
+    paths: Vec<PathBuf>,
+    /// Indices into `paths` still to be answered by the current job.
+    rest: Vec<usize>,
+    /// The current job's answers; `None` when nothing is asked.
+    answers: Option<mpsc::Receiver<(usize, std::io::Result<Usage>)>>,
 }
