@@ -2,7 +2,7 @@
 //! exposes them, read from `/proc/self` at scrape time.
 
 use super::family::Family;
-use super::host::read_small;
+use super::host::KeptFiles;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use std::path::Path;
@@ -16,27 +16,35 @@ pub struct SelfProcess {
     page_size: f64,
     /// Boot time in seconds since the epoch, for `process_start_time_seconds`.
     boot_time: f64,
+    /// `/proc/self/{stat,limits}`, kept open between scrapes.
+    kept: KeptFiles,
 }
 
 impl SelfProcess {
-    /// Reads the constants once.
+    /// Reads the constants once, and the files once so they are open from the start.
     pub fn new() -> Self {
         let boot_time = procfs::boot_time_secs().unwrap_or(0) as f64;
-        SelfProcess {
+        let me = SelfProcess {
             ticks: procfs::ticks_per_second() as f64,
             page_size: procfs::page_size() as f64,
             boot_time,
-        }
+            kept: KeptFiles::default(),
+        };
+        let _ = me.families();
+        me
     }
 
     /// Builds the families; errors mean `/proc/self` is unreadable.
-    /// The files are read through [`read_small`], which keeps them open between scrapes.
+    /// The files are read through `kept`, which keeps them open between scrapes.
     pub fn families(&self) -> procfs::ProcResult<Vec<Family>> {
         use procfs::FromRead;
-        let stat =
-            procfs::process::Stat::from_read(read_small(Path::new("/proc/self/stat"))?.as_bytes())?;
+        let stat = procfs::process::Stat::from_read(
+            self.kept.read(Path::new("/proc/self/stat"))?.as_bytes(),
+        )?;
         let fds = open_fds().unwrap_or(0) as f64;
-        let max_fds = read_small(Path::new("/proc/self/limits"))
+        let max_fds = self
+            .kept
+            .read(Path::new("/proc/self/limits"))
             .ok()
             .and_then(|t| procfs::process::Limits::from_read(t.as_bytes()).ok())
             .and_then(|l| match l.max_open_files.soft_limit {

@@ -43,11 +43,12 @@ fn effective<T: PartialOrd>(
     let Some((mount, dir)) = own_cgroup(paths)? else {
         return Ok(None);
     };
-    smallest(&mount, &dir, file, parse)
+    smallest(paths, &mount, &dir, file, parse)
 }
 
 /// [`effective`] for a cgroup already located, so one scrape reads `/proc/self/cgroup` once.
 fn smallest<T: PartialOrd>(
+    paths: &Paths,
     mount: &Path,
     dir: &Path,
     file: &str,
@@ -57,7 +58,7 @@ fn smallest<T: PartialOrd>(
     let mut at: &Path = dir;
     loop {
         let path = at.join(file);
-        match super::read_small(&path) {
+        match paths.read_small(&path) {
             Ok(text) => {
                 if let Some(v) =
                     parse(&text).with_context(|| format!("parsing {}", path.display()))?
@@ -118,7 +119,7 @@ pub fn cpu_usage_usec(paths: &Paths) -> anyhow::Result<Option<u64>> {
         return Ok(None);
     };
     let path = dir.join("cpu.stat");
-    let text = super::read(&path)?;
+    let text = paths.read(&path)?;
     let usage = text
         .lines()
         .find_map(|l| l.strip_prefix("usage_usec "))
@@ -147,13 +148,13 @@ impl Subsystem for Cgroup {
         let Some((mount, dir)) = own_cgroup(&self.paths)? else {
             return Ok(());
         };
-        if let Some(cores) = smallest(&mount, &dir, "cpu.max", parse_cpu_max)? {
+        if let Some(cores) = smallest(&self.paths, &mount, &dir, "cpu.max", parse_cpu_max)? {
             out.push(
                 Family::gauge(CPU_LIMIT, "CPU cores jolt's cgroup may use (cpu.max).")
                     .with(&[], cores),
             );
         }
-        if let Some(bytes) = smallest(&mount, &dir, "memory.max", parse_memory_max)? {
+        if let Some(bytes) = smallest(&self.paths, &mount, &dir, "memory.max", parse_memory_max)? {
             out.push(
                 Family::gauge(MEMORY_LIMIT, "Memory jolt's cgroup may use (memory.max).")
                     .with(&[], bytes as f64),

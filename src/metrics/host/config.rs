@@ -101,11 +101,7 @@ fn compile(key: &str, pattern: &str) -> anyhow::Result<Option<Regex>> {
 impl HostConfig {
     /// The resolved pseudo-filesystem locations.
     pub fn paths(&self) -> Paths {
-        Paths {
-            proc: self.procfs.clone(),
-            sys: self.sysfs.clone(),
-            root: self.rootfs.clone(),
-        }
+        Paths::new(self.procfs.clone(), self.sysfs.clone(), self.rootfs.clone())
     }
 
     /// Whether the named collector runs.

@@ -136,7 +136,7 @@ impl Subsystem for Diskstats {
 
     fn collect(&self, out: &mut Vec<Family>) -> anyhow::Result<()> {
         let path = self.paths.proc("diskstats");
-        let text = super::read(&path)?;
+        let text = self.paths.read(&path)?;
         let mut fams: Vec<Family> = COUNTERS
             .iter()
             .map(|(name, help)| Family::counter(*name, *help))

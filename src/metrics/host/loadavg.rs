@@ -30,7 +30,7 @@ impl Subsystem for LoadAvg {
 
     fn collect(&self, out: &mut Vec<Family>) -> anyhow::Result<()> {
         let path = self.paths.proc("loadavg");
-        let text = super::read(&path)?;
+        let text = self.paths.read(&path)?;
         let [l1, l5, l15] = parse(&text).with_context(|| format!("parsing {}", path.display()))?;
         out.push(Family::gauge("node_load1", "1m load average.").with(&[], l1));
         out.push(Family::gauge("node_load5", "5m load average.").with(&[], l5));

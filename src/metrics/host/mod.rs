@@ -29,7 +29,7 @@ pub use config::{
     DEFAULT_DISK_EXCLUDE, DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE, HostArgs,
     HostConfig,
 };
-pub use files::read_small;
+pub use files::{KeptFiles, read_small};
 
 use super::family::Family;
 use prometheus_client::collector::Collector;
@@ -50,6 +50,8 @@ pub struct Paths {
     pub sys: PathBuf,
     /// The host's root filesystem, prefixed to mount points when reading filesystems.
     pub root: PathBuf,
+    /// The collectors' open pseudo files (see [`files`]); `None` reads without keeping.
+    kept: Option<Arc<KeptFiles>>,
 }
 
 impl Paths {
@@ -62,16 +64,41 @@ impl Paths {
         self.sys.join(rel)
     }
 
+    /// Locations under `proc`, `sys` and `root`, reading without keeping files open.
+    pub fn new(proc: PathBuf, sys: PathBuf, root: PathBuf) -> Self {
+        Paths {
+            proc,
+            sys,
+            root,
+            kept: None,
+        }
+    }
+
+    /// The same locations, keeping the pseudo files read through them open (the collectors').
+    pub fn keeping_files(mut self) -> Self {
+        self.kept = Some(Arc::default());
+        self
+    }
+
     /// Reads a file under procfs; the error names the path.
     pub fn read_proc(&self, rel: &str) -> anyhow::Result<String> {
-        read(&self.proc(rel))
+        self.read(&self.proc(rel))
     }
-}
 
-/// Reads a whole (small, pseudo-filesystem) file; the error names the path.
-pub fn read(path: &std::path::Path) -> anyhow::Result<String> {
-    use anyhow::Context;
-    read_small(path).with_context(|| format!("reading {}", path.display()))
+    /// Reads a whole (small, pseudo-filesystem) file; the error names the path.
+    pub fn read(&self, path: &std::path::Path) -> anyhow::Result<String> {
+        use anyhow::Context;
+        self.read_small(path)
+            .with_context(|| format!("reading {}", path.display()))
+    }
+
+    /// [`read`](Self::read) with the plain I/O error, for callers that tell `NotFound` apart.
+    pub fn read_small(&self, path: &std::path::Path) -> std::io::Result<String> {
+        match &self.kept {
+            Some(kept) => kept.read(path),
+            None => read_small(path),
+        }
+    }
 }
 
 /// One host subsystem, e.g. `meminfo`.
@@ -119,6 +146,8 @@ impl HostCollector {
             paths.clone(),
             cfg.top_processes,
         ));
+        // The sampler reads without keeping: its files open and close per sample.
+        let paths = paths.keeping_files();
         let build = collectors::Build {
             paths: &paths,
             filters: &filters,
@@ -135,6 +164,9 @@ impl HostCollector {
         if cfg.is_enabled("processes") {
             c.sampler = Some((sampler, cfg.process_sample_interval.0));
         }
+        // One collection at start opens the files the collectors keep (and the statfs
+        // helper): from then on a scrape opens nothing and jolt's descriptors stay put.
+        c.collect();
         Ok(c)
     }
 

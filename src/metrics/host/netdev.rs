@@ -78,7 +78,7 @@ impl Subsystem for Netdev {
 
     fn collect(&self, out: &mut Vec<Family>) -> anyhow::Result<()> {
         let path = self.paths.proc("net/dev");
-        let text = super::read(&path)?;
+        let text = self.paths.read(&path)?;
         let mut fams: Vec<Family> = COLUMNS
             .iter()
             .map(|name| {

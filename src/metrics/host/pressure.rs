@@ -92,7 +92,7 @@ impl Subsystem for Pressure {
         }
         for (resource, families) in RESOURCES {
             let path = self.paths.proc(&format!("pressure/{resource}"));
-            let text = match super::read_small(&path) {
+            let text = match self.paths.read_small(&path) {
                 Ok(t) => t,
                 // Some kernels build PSI in but expose only some resources.
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,

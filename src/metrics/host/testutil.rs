@@ -14,11 +14,7 @@ pub fn fixture_dir(name: &str) -> PathBuf {
 /// Paths whose proc, sys and root are `proc`, `sys` and `root` under the fixture `name`.
 pub fn fixture_paths(name: &str) -> Paths {
     let d = fixture_dir(name);
-    Paths {
-        proc: d.join("proc"),
-        sys: d.join("sys"),
-        root: d.join("root"),
-    }
+    Paths::new(d.join("proc"), d.join("sys"), d.join("root"))
 }
 
 /// The family called `name`; panics listing what exists when absent.
