@@ -62,11 +62,15 @@ pub async fn run(
             "removed scratch directories left by a crashed run"
         );
     }
+    // Before binding too: the collectors open the files they keep here, so a daemon that
+    // reports its listeners has every descriptor it keeps.
+    let collectors = Collectors::new(&config)?;
     let listeners = Listeners::bind(&config).await?;
     let root = CancellationToken::new();
     let tasks = TaskTracker::new();
 
-    let wired = wire(
+    let wired = wire_with(
+        collectors,
         &config,
         listeners.control.local_addr()?,
         listeners.services.local_addr()?,
@@ -134,9 +138,37 @@ pub fn wire(
     root: &CancellationToken,
     tasks: &TaskTracker,
 ) -> anyhow::Result<Wired> {
-    let mut registry = Registry::default();
-    metrics::register_self(&mut registry);
-    let host = metrics::host::HostCollector::new(&config.collectors)?;
+    let collectors = Collectors::new(config)?;
+    wire_with(collectors, config, control_addr, services_addr, root, tasks)
+}
+
+/// The registry with the daemon's own metrics and the host collectors, which open the files
+/// they keep (and read them once) when built.
+pub struct Collectors {
+    registry: Registry,
+    host: metrics::host::HostCollector,
+}
+
+impl Collectors {
+    /// Builds them from the config; fails on a bad exclusion pattern.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let mut registry = Registry::default();
+        metrics::register_self(&mut registry);
+        let host = metrics::host::HostCollector::new(&config.collectors)?;
+        Ok(Collectors { registry, host })
+    }
+}
+
+/// [`wire`] with collectors built beforehand.
+fn wire_with(
+    collectors: Collectors,
+    config: &Config,
+    control_addr: SocketAddr,
+    services_addr: SocketAddr,
+    root: &CancellationToken,
+    tasks: &TaskTracker,
+) -> anyhow::Result<Wired> {
+    let Collectors { mut registry, host } = collectors;
     host.spawn_samplers(tasks, root);
     registry.register_collector(Box::new(host));
     let events = Events::new(&mut registry);
