@@ -82,12 +82,18 @@ pub fn router(exposition: Exposition) -> Router {
         .with_state(exposition)
 }
 
-/// Encodes off the async workers: collectors read files and may wait on a slow `statfs`.
+/// Encodes where the async runtime allows blocking: collectors read files and may wait on a
+/// slow `statfs` (at most its timeout). On the multi-threaded runtime `block_in_place` hands
+/// this worker's other tasks to another thread and encodes right here, so the scrape does not
+/// wait for a blocking-pool thread to be scheduled (on a busy host, that wait made the p99).
 async fn scrape(State(exp): State<Exposition>, headers: HeaderMap) -> Response {
+    use tokio::runtime::{Handle, RuntimeFlavor};
     let om = wants_openmetrics(&headers);
-    let body =
-        tokio::task::spawn_blocking(move || if om { exp.openmetrics() } else { exp.classic() })
-            .await;
+    let encode = move || if om { exp.openmetrics() } else { exp.classic() };
+    let body = match Handle::current().runtime_flavor() {
+        RuntimeFlavor::MultiThread => Ok(tokio::task::block_in_place(encode)),
+        _ => tokio::task::spawn_blocking(encode).await,
+    };
     match body {
         Ok(body) => {
             let ct = if om {
