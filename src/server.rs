@@ -92,7 +92,7 @@ pub async fn run(
     serve(
         "metrics",
         listeners.metrics,
-        metrics::router(wired.exposition),
+        api::scrape::router(wired.exposition),
     );
     serve("control", listeners.control, api::router(wired.control));
     serve(
