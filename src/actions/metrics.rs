@@ -3,13 +3,13 @@
 //! action ends so dashboards only show what is running.
 
 use super::Kind;
+use crate::telemetry::{FGauge, LATENCY_BUCKETS};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
-use std::sync::atomic::AtomicU64;
 
 /// `{kind}`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -70,9 +70,6 @@ pub struct ProtocolLabels {
     pub protocol: String,
 }
 
-/// A float gauge.
-pub type FGauge = Gauge<f64, AtomicU64>;
-
 /// Every action metric; cheap to clone (all handles are `Arc`s inside).
 #[derive(Clone)]
 pub struct ActionMetrics {
@@ -113,11 +110,6 @@ pub struct ActionMetrics {
     /// `jolt_network_target_bytes_per_second` (base units: bytes, as promtool asks).
     pub network_target: FGauge,
 }
-
-/// Latency buckets from 1 ms to 10 s, dense enough for p50/p95/p99.
-pub const LATENCY_BUCKETS: [f64; 16] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
-];
 
 impl ActionMetrics {
     /// Creates and registers every family; counters of every kind start at 0 so `rate()` works

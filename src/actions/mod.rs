@@ -26,5 +26,5 @@ pub use context::RunCtx;
 pub use engine::{Engine, Env};
 pub use entry::{ActionView, State};
 pub use kind::Kind;
-pub use metrics::{ActionMetrics, FGauge, LATENCY_BUCKETS};
+pub use metrics::ActionMetrics;
 pub use params::{Params, Source, check_timing};

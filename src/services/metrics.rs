@@ -1,7 +1,7 @@
 //! RED metrics of the simulated services. The families are registered once; each service
 //! keeps clones of its own series so the request path never looks a label set up.
 
-use crate::actions::{FGauge, LATENCY_BUCKETS};
+use crate::telemetry::{FGauge, LATENCY_BUCKETS};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;

@@ -7,6 +7,7 @@
 
 use super::config::ServiceSpec;
 use super::metrics::ServiceSeries;
+use crate::telemetry::GaugeShare;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use prometheus_client::metrics::gauge::Gauge;
@@ -79,20 +80,10 @@ pub struct Service {
     down_body: Bytes,
 }
 
-/// Decrements a gauge when dropped, so a client hanging up mid-request keeps it right.
-struct Held<'a>(&'a Gauge);
-
-impl<'a> Held<'a> {
-    fn new(g: &'a Gauge) -> Self {
-        g.inc();
-        Held(g)
-    }
-}
-
-impl Drop for Held<'_> {
-    fn drop(&mut self) {
-        self.0.dec();
-    }
+/// One request's share of a gauge (queued, in flight), given back when dropped so a client
+/// hanging up mid-request keeps it right.
+fn held(g: &Gauge) -> GaugeShare<&Gauge> {
+    GaugeShare::with(g, 1)
 }
 
 impl Service {
@@ -149,14 +140,14 @@ impl Service {
         } else {
             let service_time = self.latency.sample(&mut rand::rng());
             {
-                let queued = Held::new(&self.series.queued);
+                let queued = held(&self.series.queued);
                 let permit = self
                     .gate
                     .acquire_many(e.weight.load(Relaxed))
                     .await
                     .expect("the gate is never closed");
                 drop(queued);
-                let _busy = Held::new(&self.series.in_flight);
+                let _busy = held(&self.series.in_flight);
                 tokio::time::sleep(Duration::from_secs_f64(service_time)).await;
                 drop(permit);
             }

@@ -13,9 +13,11 @@ pub use child::SUBCOMMAND;
 
 use super::{Env, RunCtx, check_timing};
 use crate::api::ApiError;
+use crate::telemetry::GaugeShare;
 use crate::units::{HumanDuration, SizeSpec};
 use budget::Budget;
 use child::{Report, Worker};
+use prometheus_client::metrics::gauge::Gauge;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
@@ -144,33 +146,20 @@ async fn steer(
 /// This action's share of `jolt_memory_held_bytes` and `jolt_memory_target_bytes`, which sum
 /// over running memory actions; taken back out when dropped.
 struct Gauges<'a> {
-    ctx: &'a RunCtx,
-    target: i64,
-    held: i64,
+    _target: GaugeShare<&'a Gauge>,
+    held: GaugeShare<&'a Gauge>,
 }
 
 impl<'a> Gauges<'a> {
     fn new(ctx: &'a RunCtx, target: u64) -> Self {
-        let target = target as i64;
-        ctx.env.metrics.memory_target.inc_by(target);
+        let m = &ctx.env.metrics;
         Gauges {
-            ctx,
-            target,
-            held: 0,
+            _target: GaugeShare::with(&m.memory_target, target as i64),
+            held: GaugeShare::new(&m.memory_held),
         }
     }
 
     fn held(&mut self, bytes: u64) {
-        let bytes = bytes as i64;
-        self.ctx.env.metrics.memory_held.inc_by(bytes - self.held);
-        self.held = bytes;
-    }
-}
-
-impl Drop for Gauges<'_> {
-    fn drop(&mut self) {
-        let m = &self.ctx.env.metrics;
-        m.memory_held.dec_by(self.held);
-        m.memory_target.dec_by(self.target);
+        self.held.set(bytes as i64);
     }
 }

@@ -2,8 +2,9 @@
 
 use super::sink::Sink;
 use super::{NetworkParams, Protocol};
+use crate::actions::RunCtx;
 use crate::actions::metrics::ProtocolLabels;
-use crate::actions::{FGauge, RunCtx};
+use crate::telemetry::FGaugeShare;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::atomic::Ordering::Relaxed;
@@ -54,16 +55,6 @@ impl Conn {
     }
 }
 
-/// This action's share of `jolt_network_target_bytes_per_second` (whole bytes, so the sum over
-/// actions returns to exactly 0).
-struct TargetRate(FGauge, f64);
-
-impl Drop for TargetRate {
-    fn drop(&mut self) {
-        self.0.dec_by(self.1);
-    }
-}
-
 /// Sends at the rate for `duration` of active time, then closes everything.
 pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
     let m = &ctx.env.metrics;
@@ -93,8 +84,9 @@ pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
     })?;
     let bytes_per_sec = p.mbps * 1e6 / 8.0;
     let target = bytes_per_sec.round();
-    m.network_target.inc_by(target);
-    let _target = TargetRate(m.network_target.clone(), target);
+    // This action's share of `jolt_network_target_bytes_per_second` (whole bytes, so the sum
+    // over actions returns to exactly 0).
+    let _target: FGaugeShare<&_> = FGaugeShare::with(&m.network_target, target);
     // About a millisecond's worth per write, so pacing is smooth at any rate.
     let max_chunk = match (p.protocol, &sink) {
         (Protocol::Udp, Some(_)) => LOOPBACK_DATAGRAM,

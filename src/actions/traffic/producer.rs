@@ -6,7 +6,8 @@ use super::TrafficParams;
 use super::schedule::Schedule;
 use super::target::Target;
 use super::worker::{self, Shared};
-use crate::actions::{FGauge, RunCtx};
+use crate::actions::RunCtx;
+use crate::telemetry::FGaugeShare;
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -23,27 +24,6 @@ const REPORT_EVERY: Duration = Duration::from_millis(250);
 const BACKLOG_SPAN: Duration = Duration::from_secs(1);
 /// The backlog's size at most (its slots are allocated up front).
 const BACKLOG_MAX: usize = 100_000;
-
-/// This action's share of `jolt_traffic_target_requests_per_second`, which sums every
-/// running traffic action; whole numbers so the sum returns to exactly 0.
-struct TargetRate {
-    gauge: FGauge,
-    mine: f64,
-}
-
-impl TargetRate {
-    fn set(&mut self, rate: f64) {
-        let rate = rate.round();
-        self.gauge.inc_by(rate - self.mine);
-        self.mine = rate;
-    }
-}
-
-impl Drop for TargetRate {
-    fn drop(&mut self) {
-        self.gauge.dec_by(self.mine);
-    }
-}
 
 /// How the sending phase ended.
 enum End {
@@ -79,10 +59,9 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
         ctx.env.metrics.clone(),
     )?);
     let schedule = Schedule::new(p.ramp_from.unwrap_or(p.rps), p.rps, p.duration.0);
-    let mut rate = TargetRate {
-        gauge: ctx.env.metrics.traffic_target.clone(),
-        mine: 0.0,
-    };
+    // This action's share of `jolt_traffic_target_requests_per_second`, which sums every
+    // running traffic action; whole numbers so the sum returns to exactly 0.
+    let mut rate: FGaugeShare<&_> = FGaugeShare::new(&ctx.env.metrics.traffic_target);
     let peak = p.rps.max(p.ramp_from.unwrap_or(0.0));
     let backlog = ((peak * BACKLOG_SPAN.as_secs_f64()).ceil() as usize)
         .min(BACKLOG_MAX)
@@ -142,7 +121,7 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
             }
         }
         if now >= next_report {
-            rate.set(schedule.rate_at(ctx.elapsed()));
+            rate.set(schedule.rate_at(ctx.elapsed()).round());
             report(&ctx, &p, &shared, &schedule, workers.len(), false);
             next_report = now + REPORT_EVERY;
         }
