@@ -4,6 +4,7 @@
 //! Every section lives in a plain serde struct with `deny_unknown_fields`, so a typo in a
 //! config file is an error that names the key rather than a silently ignored setting.
 
+use crate::merge::set;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
@@ -171,13 +172,6 @@ impl Config {
         self.verify.validate()?;
         self.reports.validate()?;
         Ok(())
-    }
-}
-
-/// Overrides `slot` when a value was given.
-pub fn set<T>(slot: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *slot = v;
     }
 }
 

@@ -1,6 +1,6 @@
 //! Limits of the action engine.
 
-use crate::config::set;
+use crate::merge::set;
 use crate::units::{HumanDuration, SizeSpec};
 use clap::Args;
 use serde::Deserialize;

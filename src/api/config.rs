@@ -1,6 +1,6 @@
 //! Security settings of the control listener.
 
-use crate::config::set;
+use crate::merge::set;
 use crate::units::SizeSpec;
 use anyhow::bail;
 use clap::Args;
@@ -51,23 +51,8 @@ impl Default for ControlConfig {
 
 impl ControlConfig {
     /// The effective token: the environment variable wins over the file.
-    pub fn resolve_token(&self) -> anyhow::Result<Option<String>> {
-        if let Some(t) = &self.token {
-            return Ok(Some(t.trim().to_string()).filter(|t| !t.is_empty()));
-        }
-        match &self.token_file {
-            Some(path) => {
-                let t = std::fs::read_to_string(path).map_err(|e| {
-                    anyhow::anyhow!("control.token_file: cannot read {}: {e}", path.display())
-                })?;
-                let t = t.trim().to_string();
-                if t.is_empty() {
-                    bail!("control.token_file: {} is empty", path.display());
-                }
-                Ok(Some(t))
-            }
-            None => Ok(None),
-        }
+    pub fn resolve_token(&self) -> Result<Option<String>, crate::token::TokenError> {
+        crate::token::resolve(self.token.as_deref(), self.token_file.as_deref())
     }
 
     /// A control address off loopback needs a token or an explicit `--control-insecure`.

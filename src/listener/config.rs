@@ -1,6 +1,6 @@
 //! Limits every listener applies to its connections (the `http:` config section).
 
-use crate::config::set;
+use crate::merge::set;
 use crate::units::HumanDuration;
 use clap::Args;
 use serde::Deserialize;

@@ -47,11 +47,11 @@ pub struct PromArgs {
 impl PromArgs {
     /// Overrides the file's values with the flags that were given.
     pub fn apply(&self, cfg: &mut PromConfig) {
-        crate::config::set(
+        crate::merge::set(
             &mut cfg.prometheus_url,
             self.prometheus_url.clone().map(Some),
         );
-        crate::config::set(
+        crate::merge::set(
             &mut cfg.alertmanager_url,
             self.alertmanager_url.clone().map(Some),
         );

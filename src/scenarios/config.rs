@@ -25,6 +25,6 @@ pub struct ScenariosArgs {
 impl ScenariosArgs {
     /// Overrides the file's values with the flags that were given.
     pub fn apply(&self, cfg: &mut ScenariosConfig) {
-        crate::config::set(&mut cfg.dir, self.scenarios_dir.clone().map(Some));
+        crate::merge::set(&mut cfg.dir, self.scenarios_dir.clone().map(Some));
     }
 }

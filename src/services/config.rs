@@ -2,7 +2,7 @@
 //! is when healthy, how much load each takes before requests queue, and the baseline traffic.
 
 use super::objective::{Objective, SloSpec};
-use crate::config::set;
+use crate::merge::set;
 use crate::units::HumanDuration;
 use anyhow::bail;
 use clap::Args;

@@ -1,7 +1,7 @@
 //! Configuration of the host collectors: paths, selection, exclusions, process sampling.
 
 use super::{Paths, collectors};
-use crate::config::set;
+use crate::merge::set;
 use crate::units::HumanDuration;
 use anyhow::bail;
 use clap::Args;
