@@ -1,5 +1,6 @@
 //! The command line: `jolt` (serve) and the client subcommands that talk to a running daemon.
 
+use crate::client::{self, plain};
 use crate::config::{Config, ServeArgs};
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,25 +25,25 @@ pub enum Command {
     /// Serve (the default when no subcommand is given).
     Serve,
     /// Start an action on a running daemon, e.g. `jolt action cpu --percent 90 --duration 10s`
-    Action(crate::client::actions::ActionCmd),
+    Action(client::actions::ActionCmd),
     /// List active and recently finished actions
-    Actions(crate::client::actions::ActionsCmd),
+    Actions(client::actions::ActionsCmd),
     /// Stop one action by id, or all with --all
-    Stop(crate::client::actions::StopCmd),
+    Stop(client::actions::StopCmd),
     /// Print the event log; --follow streams new events as they happen
-    Events(crate::client::events::EventsCmd),
+    Events(client::events::EventsCmd),
     /// List built-in and custom scenarios
-    Scenarios(crate::client::scenarios::ScenariosCmd),
+    Scenarios(client::scenarios::ScenariosCmd),
     /// Start (optionally --follow), show or upload a scenario
-    Scenario(crate::client::scenarios::ScenarioCmd),
+    Scenario(client::scenarios::ScenarioCmd),
     /// Upload a scenario file, run it and judge its checks (CI): exit 0 pass, 1 fail, 2 inconclusive
-    Verify(crate::client::verify::VerifyCmd),
+    Verify(client::verify::VerifyCmd),
     /// List scenario runs with their progress and current step
-    Runs(crate::client::scenarios::RunsCmd),
+    Runs(client::scenarios::RunsCmd),
     /// Pause, resume or stop a scenario run
-    Run(crate::client::scenarios::RunCmd),
+    Run(client::scenarios::RunCmd),
     /// A recorded run's report (html, md, json, csv, junit, promtool), or two runs compared
-    Report(crate::client::report::ReportCmd),
+    Report(client::report::ReportCmd),
     /// Internal: the process that holds a memory action's memory (started by the daemon).
     #[command(name = "__memory-worker", hide = true)]
     MemoryWorker {
@@ -60,16 +61,16 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         None | Some(Command::Serve) => serve(&cli.serve),
-        Some(Command::Action(c)) => crate::client::exit(crate::client::actions::action(&c)),
-        Some(Command::Actions(c)) => crate::client::exit(crate::client::actions::actions(&c)),
-        Some(Command::Stop(c)) => crate::client::exit(crate::client::actions::stop(&c)),
-        Some(Command::Events(c)) => crate::client::exit(crate::client::events::events(&c)),
-        Some(Command::Scenarios(c)) => crate::client::exit(crate::client::scenarios::scenarios(&c)),
-        Some(Command::Scenario(c)) => crate::client::scenarios::scenario(&c),
-        Some(Command::Verify(c)) => crate::client::verify::verify(&c),
-        Some(Command::Runs(c)) => crate::client::exit(crate::client::scenarios::runs(&c)),
-        Some(Command::Run(c)) => crate::client::exit(crate::client::scenarios::run(&c)),
-        Some(Command::Report(c)) => crate::client::exit(crate::client::report::report(&c)),
+        Some(Command::Action(c)) => finish(plain(client::actions::action(&c))),
+        Some(Command::Actions(c)) => finish(plain(client::actions::actions(&c))),
+        Some(Command::Stop(c)) => finish(plain(client::actions::stop(&c))),
+        Some(Command::Events(c)) => finish(plain(client::events::events(&c))),
+        Some(Command::Scenarios(c)) => finish(plain(client::scenarios::scenarios(&c))),
+        Some(Command::Scenario(c)) => finish(client::scenarios::scenario(&c)),
+        Some(Command::Verify(c)) => finish(client::verify::verify(&c)),
+        Some(Command::Runs(c)) => finish(plain(client::scenarios::runs(&c))),
+        Some(Command::Run(c)) => finish(plain(client::scenarios::run(&c))),
+        Some(Command::Report(c)) => finish(plain(client::report::report(&c))),
         Some(Command::MemoryWorker { max_bytes, parent }) => {
             crate::actions::memory::worker::main(max_bytes, parent)
         }
@@ -118,6 +119,17 @@ fn raise_open_files_limit() {
             if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
                 tracing::debug!("could not raise the open-files limit to {wanted}");
             }
+        }
+    }
+}
+
+/// Ends a client command: its exit code, or a one-line error and the failure's code.
+fn finish(outcome: client::Outcome) -> ExitCode {
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("jolt: error: {:#}", f.error);
+            ExitCode::from(f.code)
         }
     }
 }

@@ -12,13 +12,11 @@ pub mod scenarios;
 pub mod table;
 pub mod verify;
 
-use crate::api::ControlConfig;
 use anyhow::{Context, bail};
 use clap::Args;
 use serde_json::Value;
 use std::io::BufRead;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 /// How long a plain request may take; stopping an action waits for its cleanup, so generous.
@@ -48,6 +46,16 @@ pub struct ClientArgs {
     pub control_token: Option<String>,
 }
 
+impl ClientArgs {
+    /// The bearer token to send, read from the file now so a bad path fails first.
+    pub fn token(&self) -> Result<Option<String>, crate::token::TokenError> {
+        crate::token::resolve(
+            self.control_token.as_deref(),
+            self.control_token_file.as_deref(),
+        )
+    }
+}
+
 /// A blocking client of the control API.
 pub struct Client {
     /// `http://host:port`, without a trailing slash.
@@ -68,12 +76,7 @@ impl Client {
 
     /// Same, with requests bounded by `timeout` (a fleet's per-host limit).
     pub fn with_timeout(args: &ClientArgs, timeout: Duration) -> anyhow::Result<Client> {
-        let token = ControlConfig {
-            token_file: args.control_token_file.clone(),
-            token: args.control_token.clone(),
-            ..Default::default()
-        }
-        .resolve_token()?;
+        let token = args.token()?;
         let addr = args.control.trim().trim_end_matches('/');
         let base = if addr.starts_with("http://") {
             addr.to_string()
@@ -193,12 +196,33 @@ fn api_message(status: u16, json: Option<&Value>, text: &str) -> String {
     }
 }
 
-/// Runs a client command body and maps its outcome to an exit code.
-pub fn exit(result: anyhow::Result<()>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => crate::cli::fail(e),
+/// A command that failed, and the exit code the process should end with: 1 for most, 2 for
+/// the verdict commands (whose 1 means "the checks failed").
+#[derive(Debug)]
+pub struct Failure {
+    /// What went wrong, for one line on stderr.
+    pub error: anyhow::Error,
+    /// The process's exit code.
+    pub code: u8,
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(error: anyhow::Error) -> Self {
+        Failure { error, code: 1 }
     }
+}
+
+/// What a client command ends with: its exit code, or a failure.
+pub type Outcome = Result<u8, Failure>;
+
+/// A command without a verdict: 0 when it worked.
+pub fn plain(result: anyhow::Result<()>) -> Outcome {
+    result.map(|()| 0).map_err(Failure::from)
+}
+
+/// A verdict command: its own code when it ran, 2 when it could not.
+pub fn judged(result: anyhow::Result<u8>) -> Outcome {
+    result.map_err(|error| Failure { error, code: 2 })
 }
 
 #[cfg(test)]

@@ -168,22 +168,15 @@ pub fn scenarios(cmd: &ScenariosCmd) -> anyhow::Result<()> {
 }
 
 /// Runs `jolt scenario …`; `start --verify` exits with its verdict's code.
-pub fn scenario(cmd: &ScenarioCmd) -> std::process::ExitCode {
+pub fn scenario(cmd: &ScenarioCmd) -> super::Outcome {
     if let ScenarioAction::Start(c) = &cmd.action
         && c.verify
     {
-        let judged = Client::new(&c.conn).and_then(|client| {
+        return super::judged(Client::new(&c.conn).and_then(|client| {
             super::verify::start_and_judge(&client, &segment(&c.name), c.speed, c.junit.as_deref())
-        });
-        return match judged {
-            Ok(code) => std::process::ExitCode::from(code),
-            Err(e) => {
-                eprintln!("jolt: error: {e:#}");
-                std::process::ExitCode::from(2)
-            }
-        };
+        }));
     }
-    super::exit(scenario_cmd(cmd))
+    super::plain(scenario_cmd(cmd))
 }
 
 fn scenario_cmd(cmd: &ScenarioCmd) -> anyhow::Result<()> {

@@ -10,7 +10,6 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::time::Duration;
 
 /// How often the run is read while waiting for its verdict.
@@ -44,14 +43,8 @@ pub fn exit_code(verdict: &str) -> u8 {
 }
 
 /// Runs `jolt verify`.
-pub fn verify(cmd: &VerifyCmd) -> ExitCode {
-    match upload_and_run(cmd) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("jolt: error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+pub fn verify(cmd: &VerifyCmd) -> super::Outcome {
+    super::judged(upload_and_run(cmd))
 }
 
 fn upload_and_run(cmd: &VerifyCmd) -> anyhow::Result<u8> {

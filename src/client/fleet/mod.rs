@@ -11,7 +11,6 @@ pub mod commands;
 pub mod targets;
 
 use super::{Client, ClientArgs};
-use crate::api::ControlConfig;
 use anyhow::bail;
 use clap::Args;
 use std::path::PathBuf;
@@ -92,12 +91,7 @@ impl FleetArgs {
                 self.select.join(" --select ")
             );
         }
-        let token = ControlConfig {
-            token_file: conn.control_token_file.clone(),
-            token: conn.control_token.clone(),
-            ..Default::default()
-        }
-        .resolve_token()?;
+        let token = conn.token()?;
         Ok(Some(Fleet {
             targets: chosen,
             token,
