@@ -2,7 +2,6 @@
 //! a cheap `/echo` for raw traffic benchmarks, and `/healthz`.
 
 use super::Services;
-use crate::api::ApiError;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -19,9 +18,8 @@ pub fn router(services: Services) -> Router {
         .route("/svc/{name}/", any(service))
         .route("/svc/{name}/{*rest}", any(service_rest))
         .fallback(|| async {
-            ApiError::NotFound(
-                "no such route on the services listener; try /svc/{name}/..., /echo or /healthz"
-                    .into(),
+            not_found(
+                "no such route on the services listener; try /svc/{name}/..., /echo or /healthz",
             )
         })
         .with_state(services)
@@ -50,12 +48,17 @@ async fn service_rest(
 
 async fn answer(services: &Services, name: &str) -> Response {
     let Some(svc) = services.get(name) else {
-        return ApiError::NotFound(format!(
+        return not_found(&format!(
             "no simulated service `{name}` (known: {})",
             services.names().join(", ")
-        ))
-        .into_response();
+        ));
     };
     let (status, body): (StatusCode, Bytes) = svc.serve().await;
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// A 404 in the same JSON shape as the control API's errors, so one client parses both.
+fn not_found(message: &str) -> Response {
+    let body = serde_json::json!({ "error": "not_found", "message": message, "field": null });
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
 }
