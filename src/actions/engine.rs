@@ -3,8 +3,7 @@
 
 use super::entry::{ActionView, Clock, Entry, State, Status};
 use super::metrics::{KindLabels, OutcomeLabels};
-use super::{ActionMetrics, ActionsConfig, Params, RunCtx};
-use crate::api::ApiError;
+use super::{ActionError, ActionMetrics, ActionsConfig, Params, RunCtx};
 use crate::events::{Events, Severity};
 use crate::metrics::host::Paths;
 use serde_json::json;
@@ -81,13 +80,13 @@ impl Engine {
         mut params: Params,
         run: Option<String>,
         parent: Option<&CancellationToken>,
-    ) -> Result<ActionView, ApiError> {
+    ) -> Result<ActionView, ActionError> {
         let kind = params.kind();
         let max = self.env.config.max_duration;
         let checked = params
             .validate(&self.env)
             .and_then(|()| match params.duration() {
-                Some(d) if d > max.0 => Err(ApiError::unprocessable(
+                Some(d) if d > max.0 => Err(ActionError::invalid(
                     "duration",
                     format!("duration must be at most {max} (actions.max_duration)"),
                 )),
@@ -105,19 +104,19 @@ impl Engine {
         let entry = {
             let mut reg = self.registry.lock().expect("registry poisoned");
             if reg.active.len() >= self.env.config.max_active {
-                let msg = format!(
-                    "{} actions are already running (the limit is actions.max_active = {}); stop one first",
-                    reg.active.len(),
-                    self.env.config.max_active
-                );
+                let e = ActionError::Busy {
+                    active: reg.active.len(),
+                    max: self.env.config.max_active,
+                };
                 drop(reg);
+                let msg = e.to_string();
                 self.env.events.emit(
                     "action_refused",
                     Severity::Warning,
                     format!("{kind} action refused: {msg}"),
                     json!({ "kind": kind, "run": run, "reason": msg }),
                 );
-                return Err(ApiError::TooMany(msg));
+                return Err(e);
             }
             let id = format!("{kind}-{}", reg.next);
             reg.next += 1;
@@ -279,21 +278,21 @@ impl Engine {
     }
 
     /// One action by id.
-    pub fn get(&self, id: &str) -> Result<ActionView, ApiError> {
+    pub fn get(&self, id: &str) -> Result<ActionView, ActionError> {
         self.find(id)
             .map(|(e, _)| e.view())
             .ok_or_else(|| not_found(id))
     }
 
     /// Stops one action and waits (bounded) until it has cleaned up; 409 if it had ended.
-    pub async fn stop(&self, id: &str) -> Result<ActionView, ApiError> {
+    pub async fn stop(&self, id: &str) -> Result<ActionView, ActionError> {
         let (entry, active) = self.find(id).ok_or_else(|| not_found(id))?;
         let state = entry.status.lock().expect("status poisoned").state;
         if !active || state != State::Running || entry.cancel.is_cancelled() {
-            return Err(ApiError::Conflict(format!(
-                "action {id} already ended ({}); nothing to stop",
-                state.outcome()
-            )));
+            return Err(ActionError::Ended {
+                id: id.to_string(),
+                outcome: state.outcome(),
+            });
         }
         entry.cancel.cancel();
         wait_done(&entry).await;
@@ -322,7 +321,7 @@ impl Engine {
     }
 
     /// Pauses or resumes an action (used by scenario runs); the load goes away while paused.
-    pub fn set_paused(&self, id: &str, paused: bool) -> Result<(), ApiError> {
+    pub fn set_paused(&self, id: &str, paused: bool) -> Result<(), ActionError> {
         let (entry, active) = self.find(id).ok_or_else(|| not_found(id))?;
         if !active {
             return Ok(());
@@ -342,7 +341,7 @@ impl Engine {
     }
 
     /// Waits until the action has finished (for scenario runners); returns its final view.
-    pub async fn wait(&self, id: &str) -> Result<ActionView, ApiError> {
+    pub async fn wait(&self, id: &str) -> Result<ActionView, ActionError> {
         let (entry, _) = self.find(id).ok_or_else(|| not_found(id))?;
         let mut rx = entry.done.subscribe();
         let _ = rx.wait_for(|d| *d).await;
@@ -360,6 +359,6 @@ async fn wait_done(entry: &Entry) {
     }
 }
 
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no action with id `{id}`; GET /actions lists them"))
+fn not_found(id: &str) -> ActionError {
+    ActionError::NotFound(id.to_string())
 }

@@ -1,10 +1,10 @@
 //! `fault`: extra latency, errors, downtime or a capacity change in one simulated service,
 //! healed when it ends, is stopped or its run is paused (and re-applied on resume).
 
-use super::{Env, RunCtx, check_timing};
-use crate::api::ApiError;
+use super::{Env, RunCtx, check_timing, in_range};
+use crate::actions::ActionError;
 use crate::services::Fault;
-use crate::units::HumanDuration;
+use crate::units::{Given, HumanDuration};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
@@ -21,13 +21,13 @@ pub struct FaultParams {
     /// The simulated service to make sick (required).
     pub service: String,
     /// Latency added to every request.
-    pub latency: HumanDuration,
+    pub latency: Given<HumanDuration>,
     /// Share of requests answered with 500, 0..1.
     pub error_rate: f64,
     /// Take the service down: heartbeat stops, requests get 503.
     pub down: bool,
     /// How long the fault lasts.
-    pub duration: HumanDuration,
+    pub duration: Given<HumanDuration>,
     /// Multiplies the service's capacity: 2.0 models scaling out to twice the instances
     /// (the same load queues less), 0.5 losing half of them.
     pub capacity: f64,
@@ -37,10 +37,10 @@ impl Default for FaultParams {
     fn default() -> Self {
         FaultParams {
             service: String::new(),
-            latency: HumanDuration(Duration::ZERO),
+            latency: HumanDuration(Duration::ZERO).into(),
             error_rate: 0.0,
             down: false,
-            duration: HumanDuration(Duration::from_secs(60)),
+            duration: HumanDuration(Duration::from_secs(60)).into(),
             capacity: 1.0,
         }
     }
@@ -48,32 +48,34 @@ impl Default for FaultParams {
 
 impl FaultParams {
     /// Range checks; the service must exist.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
+    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+        in_range("latency", &self.latency)?;
+        in_range("duration", &self.duration)?;
         let known = env.services.names().join(", ");
         if self.service.is_empty() {
-            return Err(ApiError::unprocessable(
+            return Err(ActionError::invalid(
                 "service",
                 format!("service is required, e.g. {{\"service\": \"payment\"}} (known: {known})"),
             ));
         }
         if env.services.get(&self.service).is_none() {
-            return Err(ApiError::unprocessable(
+            return Err(ActionError::invalid(
                 "service",
                 format!("no simulated service `{}` (known: {known})", self.service),
             ));
         }
         if self.latency.0 > MAX_LATENCY {
-            return Err(ApiError::unprocessable(
+            return Err(ActionError::invalid(
                 "latency",
                 format!("latency must be at most {}", HumanDuration(MAX_LATENCY)),
             ));
         }
         super::ranges::FAULT_CAPACITY.check(self.capacity)?;
         super::ranges::FAULT_ERROR_RATE.check(self.error_rate)?;
-        check_timing(self.duration, None)?;
+        check_timing(*self.duration, None)?;
         if self.latency.0.is_zero() && self.error_rate == 0.0 && !self.down && self.capacity == 1.0
         {
-            return Err(ApiError::Unprocessable {
+            return Err(ActionError::Invalid {
                 message:
                     "this fault would change nothing: set latency, error_rate, down or capacity"
                         .into(),
@@ -172,7 +174,7 @@ mod tests {
         let params = Params::Fault(FaultParams {
             service: "cart".into(),
             down: true,
-            duration: HumanDuration(Duration::from_secs(30)),
+            duration: HumanDuration(Duration::from_secs(30)).into(),
             ..Default::default()
         });
         let id = bed

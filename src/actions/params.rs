@@ -1,11 +1,12 @@
 //! Parameters of every kind behind one enum, decoded from a JSON body, a form body or query
-//! parameters, with serde errors turned into the API's 400/422 JSON errors.
+//! parameters. Decoding judges the shape (`ActionError::Malformed`), `validate()` the ranges
+//! (`ActionError::Invalid`).
 
+use super::ActionError;
 use super::engine::Env;
 use super::{Kind, RunCtx, cpu, disk, fault, memory, network, traffic};
-use crate::api::ApiError;
 use crate::strict_json::JsonError;
-use crate::units::{HumanDuration, OUT_OF_RANGE};
+use crate::units::{Given, HumanDuration};
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
@@ -51,7 +52,7 @@ macro_rules! each {
 
 impl Params {
     /// Decodes the parameters of `kind`; unknown parameters and wrong types are 400.
-    pub fn parse(kind: Kind, src: Source<'_>) -> Result<Params, ApiError> {
+    pub fn parse(kind: Kind, src: Source<'_>) -> Result<Params, ActionError> {
         Ok(match kind {
             Kind::Cpu => Params::Cpu(decode(src)?),
             Kind::Memory => Params::Memory(decode(src)?),
@@ -62,10 +63,30 @@ impl Params {
         })
     }
 
-    /// Decodes from an already-parsed JSON value (scenario steps).
-    pub fn from_value(kind: Kind, value: &serde_json::Value) -> Result<Params, ApiError> {
-        let bytes = serde_json::to_vec(value).map_err(|e| ApiError::Internal(e.to_string()))?;
-        Self::parse(kind, Source::Body(&bytes))
+    /// Decodes from an already-parsed JSON value (scenario steps), without writing it back to
+    /// text.
+    pub fn from_value(kind: Kind, value: &serde_json::Value) -> Result<Params, ActionError> {
+        fn typed<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ActionError> {
+            if !value.is_object() {
+                return Err(ActionError::Malformed {
+                    message: "the parameters must be an object, e.g. {\"duration\": \"10s\"}"
+                        .into(),
+                    field: None,
+                });
+            }
+            serde_path_to_error::deserialize(value).map_err(|e| {
+                let path = crate::strict_json::exact_path(e.path());
+                malformed(&e.into_inner().to_string(), path)
+            })
+        }
+        Ok(match kind {
+            Kind::Cpu => Params::Cpu(typed(value)?),
+            Kind::Memory => Params::Memory(typed(value)?),
+            Kind::Disk => Params::Disk(typed(value)?),
+            Kind::Traffic => Params::Traffic(typed(value)?),
+            Kind::Network => Params::Network(typed(value)?),
+            Kind::Fault => Params::Fault(typed(value)?),
+        })
     }
 
     /// The kind.
@@ -80,8 +101,49 @@ impl Params {
         }
     }
 
+    /// The same action running for `duration` (a scenario step's length); a kind that is not
+    /// [`timed`](Kind::timed) is unchanged.
+    pub fn with_duration(mut self, duration: Duration) -> Params {
+        let d = Given::new(HumanDuration(duration));
+        match &mut self {
+            Params::Cpu(p) => p.duration = d,
+            Params::Memory(p) => p.duration = d,
+            Params::Traffic(p) => p.duration = d,
+            Params::Network(p) => p.duration = d,
+            Params::Fault(p) => p.duration = d,
+            Params::Disk(_) => {}
+        }
+        self
+    }
+
+    /// The same action with its length and ramp compressed by `speed` (a scenario played
+    /// faster); `speed` is within `ranges::RUN_SPEED`. Out-of-range values stay as they are for
+    /// `validate()` to report.
+    pub fn scaled(mut self, speed: f64) -> Params {
+        let scale = |d: &mut Given<HumanDuration>| {
+            if let Ok(v) = d.checked() {
+                *d = Given::new(HumanDuration(v.0.div_f64(speed)));
+            }
+        };
+        match &mut self {
+            Params::Cpu(p) => {
+                scale(&mut p.duration);
+                scale(&mut p.ramp);
+            }
+            Params::Memory(p) => {
+                scale(&mut p.duration);
+                scale(&mut p.ramp);
+            }
+            Params::Traffic(p) => scale(&mut p.duration),
+            Params::Network(p) => scale(&mut p.duration),
+            Params::Fault(p) => scale(&mut p.duration),
+            Params::Disk(_) => {}
+        }
+        self
+    }
+
     /// Range and safety checks against the host (422), resolving relative values.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
+    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
         each!(self, p => p.validate(env))
     }
 
@@ -110,9 +172,12 @@ impl Params {
 
 /// The timing rules every timed kind shares: a duration longer than zero, and a ramp (where
 /// the kind has one) that fits inside it.
-pub fn check_timing(duration: HumanDuration, ramp: Option<HumanDuration>) -> Result<(), ApiError> {
+pub fn check_timing(
+    duration: HumanDuration,
+    ramp: Option<HumanDuration>,
+) -> Result<(), ActionError> {
     if duration.0.as_secs_f64() < super::ranges::MIN_DURATION_SECS {
-        return Err(ApiError::unprocessable(
+        return Err(ActionError::invalid(
             "duration",
             format!(
                 "duration must be between {}s and 365 days",
@@ -121,7 +186,7 @@ pub fn check_timing(duration: HumanDuration, ramp: Option<HumanDuration>) -> Res
         ));
     }
     if ramp.is_some_and(|r| r > duration) {
-        return Err(ApiError::unprocessable(
+        return Err(ActionError::invalid(
             "ramp",
             "ramp must not be longer than duration",
         ));
@@ -129,11 +194,12 @@ pub fn check_timing(duration: HumanDuration, ramp: Option<HumanDuration>) -> Res
     Ok(())
 }
 
-/// Decodes one kind's params from JSON, form or query text.
-pub fn decode<T: DeserializeOwned>(src: Source<'_>) -> Result<T, ApiError> {
+/// Decodes one kind's params from JSON, form or query text. Every failure here is about the
+/// request's shape (`Malformed`); ranges are `validate()`'s business.
+pub fn decode<T: DeserializeOwned>(src: Source<'_>) -> Result<T, ActionError> {
     match src {
         Source::Body(body) => {
-            let text = std::str::from_utf8(body).map_err(|_| ApiError::BadRequest {
+            let text = std::str::from_utf8(body).map_err(|_| ActionError::Malformed {
                 message: "the body is not UTF-8".into(),
                 field: None,
             })?;
@@ -144,7 +210,7 @@ pub fn decode<T: DeserializeOwned>(src: Source<'_>) -> Result<T, ApiError> {
             {
                 decode_json(trimmed)
             } else if trimmed.starts_with('[') || trimmed.starts_with('"') {
-                Err(ApiError::BadRequest {
+                Err(ActionError::Malformed {
                     message:
                         "the body must be a JSON object of parameters, e.g. {\"duration\": \"10s\"}"
                             .into(),
@@ -158,38 +224,33 @@ pub fn decode<T: DeserializeOwned>(src: Source<'_>) -> Result<T, ApiError> {
     }
 }
 
-fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+fn decode_json<T: DeserializeOwned>(text: &str) -> Result<T, ActionError> {
     crate::strict_json::from_str(text).map_err(|e| match e {
-        JsonError::Data { path, message } => classify(&message, path),
-        other => ApiError::BadRequest {
+        JsonError::Data { path, message } => malformed(&message, path),
+        other => ActionError::Malformed {
             message: other.to_string(),
             field: None,
         },
     })
 }
 
-fn decode_form<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_urlencoded::from_str(text).map_err(|e| classify(&e.to_string(), None))
+fn decode_form<T: DeserializeOwned>(text: &str) -> Result<T, ActionError> {
+    serde_urlencoded::from_str(text).map_err(|e| malformed(&e.to_string(), None))
 }
 
-/// 422 for values out of range, 400 for the rest; names the field when it can.
-fn classify(msg: &str, path: Option<String>) -> ApiError {
+/// A decoding error naming the parameter: the path the JSON decoder reports, or for form and
+/// query text (whose decoder gives no path) the name in serde's "unknown field" sentence.
+fn malformed(msg: &str, path: Option<String>) -> ActionError {
     let msg = msg.split(" at line ").next().unwrap_or(msg).to_string();
+    let unknown = msg.starts_with("unknown field");
     let field = path.or_else(|| {
         msg.strip_prefix("unknown field `")
             .and_then(|r| r.split('`').next())
             .map(str::to_string)
     });
-    if let Some(rest) = msg.strip_prefix(OUT_OF_RANGE) {
-        let message = match &field {
-            Some(f) => format!("{f}: {rest}"),
-            None => rest.to_string(),
-        };
-        return ApiError::Unprocessable { message, field };
-    }
-    let message = match (&field, msg.starts_with("unknown field")) {
+    let message = match (&field, unknown) {
         (Some(f), false) => format!("{f}: {msg}"),
         _ => msg,
     };
-    ApiError::BadRequest { message, field }
+    ActionError::Malformed { message, field }
 }

@@ -4,7 +4,7 @@
 //! interval overflows a `Duration`, a ratio above 1, ...).
 
 use super::Kind;
-use crate::api::ApiError;
+use crate::actions::ActionError;
 use serde_json::{Value, json};
 
 /// An inclusive range of one numeric parameter.
@@ -40,11 +40,11 @@ impl Range {
     }
 
     /// 422 naming the field and the range when `v` is outside it (or not a finite number).
-    pub fn check(&self, v: f64) -> Result<(), ApiError> {
+    pub fn check(&self, v: f64) -> Result<(), ActionError> {
         if v.is_finite() && v >= self.min && v <= self.max {
             return Ok(());
         }
-        Err(ApiError::unprocessable(
+        Err(ActionError::invalid(
             self.field,
             format!(
                 "{} must be between {} and {}, not {v}",
@@ -178,7 +178,7 @@ mod tests {
     fn absurd_values_are_outside_and_the_error_names_field_and_range() {
         for v in [1e-300, 0.0, -1.0, f64::NAN, f64::INFINITY, 2e6] {
             let e = TRAFFIC_RPS.check(v).unwrap_err();
-            let ApiError::Unprocessable { message, field } = e else {
+            let ActionError::Invalid { message, field } = e else {
                 panic!("{v}: not a 422")
             };
             assert_eq!(field.as_deref(), Some("rps"));

@@ -62,7 +62,7 @@ pub async fn get(
     State(st): State<ControlState>,
     Path(id): Path<String>,
 ) -> Result<Json<ActionView>, ApiError> {
-    st.engine.get(&id).map(Json)
+    Ok(Json(st.engine.get(&id)?))
 }
 
 /// `DELETE /actions/{id}`: 200 with the stopped action once it has cleaned up.
@@ -77,7 +77,7 @@ pub async fn stop(
     State(st): State<ControlState>,
     Path(id): Path<String>,
 ) -> Result<Json<ActionView>, ApiError> {
-    st.engine.stop(&id).await.map(Json)
+    Ok(Json(st.engine.stop(&id).await?))
 }
 
 /// `DELETE /actions`: `{"stopped": n}`.

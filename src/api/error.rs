@@ -80,6 +80,22 @@ impl From<crate::scenarios::verify::Error> for ApiError {
     }
 }
 
+/// The engine's errors: decoding is 400, validation 422, a full engine 429, an ended action
+/// 409; a missing id also says where the ids are listed.
+impl From<crate::actions::ActionError> for ApiError {
+    fn from(e: crate::actions::ActionError) -> Self {
+        use crate::actions::ActionError as A;
+        match e {
+            A::Malformed { field, message } => ApiError::BadRequest { message, field },
+            A::Invalid { field, message } => ApiError::Unprocessable { message, field },
+            A::NotFound(_) => ApiError::NotFound(format!("{e}; GET /actions lists them")),
+            A::Ended { .. } => ApiError::Conflict(e.to_string()),
+            A::Busy { .. } => ApiError::TooMany(e.to_string()),
+            A::Host(m) => ApiError::Internal(m),
+        }
+    }
+}
+
 impl ApiError {
     /// A 400 about one field.
     pub fn bad_field(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -239,13 +255,16 @@ impl From<crate::scenarios::ScenarioError> for ApiError {
     }
 }
 
-/// The engine's refusal with the status it chose (the engine answers in `ApiError` today).
+/// The engine's refusal with the status its `ActionError` maps to.
 fn action_refusal(e: crate::scenarios::ActionFailure) -> ApiError {
-    match e.downcast::<ApiError>() {
-        Ok(api) => *api,
-        Err(other) => ApiError::Unprocessable {
-            message: other.to_string(),
-            field: None,
+    match e.downcast::<crate::actions::ActionError>() {
+        Ok(action) => ApiError::from(*action),
+        Err(other) => match other.downcast::<ApiError>() {
+            Ok(api) => *api,
+            Err(other) => ApiError::Unprocessable {
+                message: other.to_string(),
+                field: None,
+            },
         },
     }
 }

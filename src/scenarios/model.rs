@@ -61,20 +61,12 @@ impl Step {
 
     /// The action's parameters with the step's length and ramps compressed by `speed`.
     pub fn params(&self, speed: f64) -> Result<Params, ScenarioError> {
-        let mut map = self.params.clone();
+        let mut params = Params::from_value(self.kind, &Value::Object(self.params.clone()))
+            .map_err(|e| ScenarioError::Action(e.into()))?;
         if self.timed {
-            map.insert(
-                "duration".into(),
-                json!(self.duration.as_secs_f64() / speed),
-            );
+            params = params.with_duration(self.duration);
         }
-        if let Some(ramp) = map.get("ramp").cloned() {
-            let ramp: HumanDuration = serde_json::from_value(ramp)
-                .map_err(|e| ScenarioError::malformed("ramp", format!("ramp: {e}")))?;
-            map.insert("ramp".into(), json!(ramp.0.as_secs_f64() / speed));
-        }
-        Params::from_value(self.kind, &Value::Object(map))
-            .map_err(|e| ScenarioError::Action(e.into()))
+        Ok(params.scaled(speed))
     }
 }
 
@@ -188,11 +180,7 @@ pub fn compile(
                 ),
             ));
         }
-        let timed = Params::from_value(spec.action.kind, &json!({}))
-            .map_err(|e| ScenarioError::Action(e.into()))?
-            .to_json()
-            .get("duration")
-            .is_some();
+        let timed = spec.action.kind.timed();
         let step = Step {
             number: number + 1,
             id: spec.id.clone(),

@@ -6,9 +6,9 @@ mod workers;
 
 pub use workers::THREAD_PREFIX;
 
-use super::{Env, RunCtx, check_timing, ranges};
-use crate::api::ApiError;
-use crate::units::HumanDuration;
+use super::{Env, RunCtx, check_timing, in_range, ranges};
+use crate::actions::ActionError;
+use crate::units::{Given, HumanDuration};
 use control::{Controller, Sampler};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -40,35 +40,37 @@ pub struct CpuParams {
     /// Target busy percentage, 1..=100.
     pub percent: f64,
     /// How long the load lasts.
-    pub duration: HumanDuration,
+    pub duration: Given<HumanDuration>,
     /// Worker threads, one per core; 0 = all cores.
     pub cores: u32,
     /// host (closed loop) or add (open loop).
     pub mode: Mode,
     /// Time to climb linearly from 0 to the target.
-    pub ramp: HumanDuration,
+    pub ramp: Given<HumanDuration>,
 }
 
 impl Default for CpuParams {
     fn default() -> Self {
         CpuParams {
             percent: 90.0,
-            duration: HumanDuration(Duration::from_secs(10)),
+            duration: HumanDuration(Duration::from_secs(10)).into(),
             cores: 0,
             mode: Mode::Host,
-            ramp: HumanDuration(Duration::ZERO),
+            ramp: HumanDuration(Duration::ZERO).into(),
         }
     }
 }
 
 impl CpuParams {
     /// Range checks; resolves `cores: 0` to the number of cores.
-    pub fn validate(&mut self, _env: &Env) -> Result<(), ApiError> {
+    pub fn validate(&mut self, _env: &Env) -> Result<(), ActionError> {
+        in_range("duration", &self.duration)?;
+        in_range("ramp", &self.ramp)?;
         ranges::CPU_PERCENT.check(self.percent)?;
         ranges::CPU_CORES.check(self.cores.into())?;
         let n = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
         if self.cores > n {
-            return Err(ApiError::unprocessable(
+            return Err(ActionError::invalid(
                 "cores",
                 format!("cores must be at most {n} (this host's cores), or 0 for all"),
             ));
@@ -76,7 +78,7 @@ impl CpuParams {
         if self.cores == 0 {
             self.cores = n;
         }
-        check_timing(self.duration, Some(self.ramp))?;
+        check_timing(*self.duration, Some(*self.ramp))?;
         Ok(())
     }
 

@@ -9,9 +9,9 @@ mod storm;
 pub use scratch::remove_leftovers;
 
 use super::metrics::OpLabels;
-use super::{Env, RunCtx};
-use crate::api::ApiError;
-use crate::units::SizeSpec;
+use super::{Env, RunCtx, in_range};
+use crate::actions::ActionError;
+use crate::units::{Given, SizeSpec};
 use bytesize::ByteSize;
 use scratch::ScratchDir;
 use serde::{Deserialize, Serialize};
@@ -51,7 +51,7 @@ pub struct DiskParams {
     /// Number of operations (reads + writes).
     pub operations: u64,
     /// Bytes per operation.
-    pub block_size: SizeSpec,
+    pub block_size: Given<SizeSpec>,
     /// random or sequential.
     pub pattern: Pattern,
     /// Share of operations that write, 0..1.
@@ -64,7 +64,7 @@ impl Default for DiskParams {
     fn default() -> Self {
         DiskParams {
             operations: 1000,
-            block_size: SizeSpec::Bytes(64 * 1024),
+            block_size: SizeSpec::Bytes(64 * 1024).into(),
             pattern: Pattern::Random,
             write_ratio: 0.5,
             sync: false,
@@ -75,26 +75,27 @@ impl Default for DiskParams {
 impl DiskParams {
     /// Range and safety checks: the scratch file (`operations × block_size` bytes) must fit under
     /// `actions.disk_max_bytes` and leave free space on the state directory's filesystem.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
+    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+        in_range("block_size", &self.block_size)?;
         super::ranges::DISK_WRITE_RATIO.check(self.write_ratio)?;
         super::ranges::DISK_OPERATIONS.check(self.operations as f64)?;
-        let block = match self.block_size {
+        let block = match *self.block_size {
             SizeSpec::Bytes(b) if BLOCK_RANGE.contains(&b) => b,
             _ => {
-                return Err(ApiError::unprocessable(
+                return Err(ActionError::invalid(
                     "block_size",
                     format!(
                         "block_size must be between {} and {} bytes, like \"64KiB\", not {}",
                         BLOCK_RANGE.start(),
                         BLOCK_RANGE.end(),
-                        self.block_size
+                        *self.block_size
                     ),
                 ));
             }
         };
         let b = |n: u64| ByteSize(n).display().iec().to_string();
         let too_big = |what: String| {
-            ApiError::unprocessable(
+            ActionError::invalid(
                 "operations",
                 format!("the scratch file would be {what}; lower operations or block_size"),
             )
@@ -104,7 +105,7 @@ impl DiskParams {
             .checked_mul(block)
             .ok_or_else(|| too_big("larger than any disk".into()))?;
         let (avail, fs_size) = free_space(&env.state_dir).map_err(|e| {
-            ApiError::Internal(format!(
+            ActionError::Host(format!(
                 "cannot read free space of {}: {e}",
                 env.state_dir.display()
             ))
@@ -129,7 +130,7 @@ impl DiskParams {
                 FREE_HEADROOM * 100.0
             )));
         }
-        self.block_size = SizeSpec::Bytes(block);
+        self.block_size = SizeSpec::Bytes(block).into();
         Ok(())
     }
 

@@ -2,8 +2,8 @@
 //! `MemAvailable`, or less when jolt's cgroup has a memory limit), minus the reserve that must
 //! stay available, minus what running memory actions are still growing into.
 
+use crate::actions::ActionError;
 use crate::actions::{ActionsConfig, Env};
-use crate::api::ApiError;
 use crate::metrics::host::{Paths, cgroup};
 use anyhow::Context;
 use bytesize::ByteSize;
@@ -53,7 +53,7 @@ impl Budget {
     }
 
     /// 422 with the figures when `size` would push available memory below the reserve.
-    pub fn check(&self, size: u64) -> Result<(), ApiError> {
+    pub fn check(&self, size: u64) -> Result<(), ActionError> {
         if size <= self.allowed() {
             return Ok(());
         }
@@ -66,7 +66,7 @@ impl Budget {
         } else {
             String::new()
         };
-        Err(ApiError::unprocessable(
+        Err(ActionError::invalid(
             "size",
             format!(
                 "requested {} ({size} bytes) would push available memory below the reserve: \

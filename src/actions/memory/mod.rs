@@ -11,10 +11,10 @@ pub mod worker;
 
 pub use child::SUBCOMMAND;
 
-use super::{Env, RunCtx, check_timing};
-use crate::api::ApiError;
+use super::{Env, RunCtx, check_timing, in_range};
+use crate::actions::ActionError;
 use crate::telemetry::GaugeShare;
-use crate::units::{HumanDuration, SizeSpec};
+use crate::units::{Given, HumanDuration, SizeSpec};
 use budget::Budget;
 use child::{Report, Worker};
 use prometheus_client::metrics::gauge::Gauge;
@@ -30,19 +30,19 @@ const TICK: Duration = Duration::from_millis(100);
 #[serde(deny_unknown_fields, default)]
 pub struct MemoryParams {
     /// How much to hold: bytes, "500MB", "2GiB" or "25%" of total memory (resolved to bytes).
-    pub size: SizeSpec,
+    pub size: Given<SizeSpec>,
     /// How long to hold it.
-    pub duration: HumanDuration,
+    pub duration: Given<HumanDuration>,
     /// Time to grow linearly to `size`; as long as `duration` it is a slow leak.
-    pub ramp: HumanDuration,
+    pub ramp: Given<HumanDuration>,
 }
 
 impl Default for MemoryParams {
     fn default() -> Self {
         MemoryParams {
-            size: SizeSpec::Bytes(500_000_000),
-            duration: HumanDuration(Duration::from_secs(60)),
-            ramp: HumanDuration(Duration::ZERO),
+            size: SizeSpec::Bytes(500_000_000).into(),
+            duration: HumanDuration(Duration::from_secs(60)).into(),
+            ramp: HumanDuration(Duration::ZERO).into(),
         }
     }
 }
@@ -50,27 +50,27 @@ impl Default for MemoryParams {
 impl MemoryParams {
     /// Range and safety checks; resolves `size` to bytes and refuses (422, with the figures)
     /// what would push available memory below the reserve.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
-        check_timing(self.duration, Some(self.ramp))?;
+    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+        in_range("size", &self.size)?;
+        in_range("duration", &self.duration)?;
+        in_range("ramp", &self.ramp)?;
+        check_timing(*self.duration, Some(*self.ramp))?;
         let budget = Budget::read(env)
-            .map_err(|e| ApiError::Internal(format!("cannot read available memory: {e:#}")))?;
+            .map_err(|e| ActionError::Host(format!("cannot read available memory: {e:#}")))?;
         let size = self.size.resolve(budget.total);
         if size == 0 {
-            return Err(ApiError::unprocessable(
-                "size",
-                "size must be at least 1 byte",
-            ));
+            return Err(ActionError::invalid("size", "size must be at least 1 byte"));
         }
         if let Some(cap) = env.config.memory_max_bytes.map(|c| c.resolve(budget.total))
             && size > cap
         {
-            return Err(ApiError::unprocessable(
+            return Err(ActionError::invalid(
                 "size",
                 format!("size must be at most {cap} bytes (actions.memory_max_bytes)"),
             ));
         }
         budget.check(size)?;
-        self.size = SizeSpec::Bytes(size);
+        self.size = SizeSpec::Bytes(size).into();
         Ok(())
     }
 

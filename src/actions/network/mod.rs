@@ -5,9 +5,9 @@
 mod sender;
 mod sink;
 
-use super::{Env, RunCtx, check_timing};
-use crate::api::ApiError;
-use crate::units::HumanDuration;
+use super::{Env, RunCtx, check_timing, in_range};
+use crate::actions::ActionError;
+use crate::units::{Given, HumanDuration};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -38,7 +38,7 @@ pub struct NetworkParams {
     /// Megabits per second.
     pub mbps: f64,
     /// How long to send.
-    pub duration: HumanDuration,
+    pub duration: Given<HumanDuration>,
     /// udp or tcp.
     pub protocol: Protocol,
     /// An allowlisted `host:port`; none = jolt's own loopback sink.
@@ -49,7 +49,7 @@ impl Default for NetworkParams {
     fn default() -> Self {
         NetworkParams {
             mbps: 100.0,
-            duration: HumanDuration(Duration::from_secs(30)),
+            duration: HumanDuration(Duration::from_secs(30)).into(),
             protocol: Protocol::Udp,
             peer: None,
         }
@@ -58,7 +58,8 @@ impl Default for NetworkParams {
 
 impl NetworkParams {
     /// Range and safety checks.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
+    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+        in_range("duration", &self.duration)?;
         super::ranges::NETWORK_MBPS.check(self.mbps)?;
         if let Some(peer) = &self.peer {
             let allowed = env
@@ -67,7 +68,7 @@ impl NetworkParams {
                 .iter()
                 .any(|a| a.eq_ignore_ascii_case(peer));
             if !allowed {
-                return Err(ApiError::unprocessable(
+                return Err(ActionError::invalid(
                     "peer",
                     format!(
                         "`{peer}` is not on actions.allow_targets (--allow-target HOST:PORT); \
@@ -76,7 +77,7 @@ impl NetworkParams {
                 ));
             }
         }
-        check_timing(self.duration, None)?;
+        check_timing(*self.duration, None)?;
         Ok(())
     }
 
@@ -103,7 +104,7 @@ mod tests {
         let bed = TestBed::start("catalog: {cart: {}}").await;
         let params = Params::Network(NetworkParams {
             mbps: 8.0,
-            duration: HumanDuration(Duration::from_secs(20)),
+            duration: HumanDuration(Duration::from_secs(20)).into(),
             protocol: Protocol::Udp,
             peer: None,
         });

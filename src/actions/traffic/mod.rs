@@ -13,9 +13,9 @@ mod stats;
 mod target;
 mod worker;
 
-use super::{Env, RunCtx, check_timing, ranges};
-use crate::api::ApiError;
-use crate::units::HumanDuration;
+use super::{Env, RunCtx, check_timing, in_range, ranges};
+use crate::actions::ActionError;
+use crate::units::{Given, HumanDuration};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ pub struct TrafficParams {
     /// Requests per second (at the end of the ramp, if any).
     pub rps: f64,
     /// How long to send.
-    pub duration: HumanDuration,
+    pub duration: Given<HumanDuration>,
     /// A simulated service name, `echo`, or an allowlisted `host:port`.
     pub target: String,
     /// Rate at the start of a linear ramp to `rps`; none = constant rate.
@@ -37,33 +37,35 @@ pub struct TrafficParams {
     /// backlog of about a second's worth, and beyond that they are dropped and counted.
     pub max_in_flight: usize,
     /// A request without a response after this long counts as an error (`code="error"`).
-    pub timeout: HumanDuration,
+    pub timeout: Given<HumanDuration>,
 }
 
 impl Default for TrafficParams {
     fn default() -> Self {
         TrafficParams {
             rps: 1000.0,
-            duration: HumanDuration(Duration::from_secs(30)),
+            duration: HumanDuration(Duration::from_secs(30)).into(),
             target: "auth".into(),
             ramp_from: None,
             max_in_flight: 1000,
-            timeout: HumanDuration(Duration::from_secs(10)),
+            timeout: HumanDuration(Duration::from_secs(10)).into(),
         }
     }
 }
 
 impl TrafficParams {
     /// Range and safety checks; the target must be one of jolt's or allowlisted.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ApiError> {
+    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+        in_range("duration", &self.duration)?;
+        in_range("timeout", &self.timeout)?;
         ranges::TRAFFIC_RPS.check(self.rps)?;
         if let Some(from) = self.ramp_from {
             ranges::TRAFFIC_RAMP_FROM.check(from)?;
         }
-        check_timing(self.duration, None)?;
+        check_timing(*self.duration, None)?;
         ranges::TRAFFIC_MAX_IN_FLIGHT.check(self.max_in_flight as f64)?;
         if self.timeout.0 < Duration::from_millis(1) {
-            return Err(ApiError::unprocessable(
+            return Err(ActionError::invalid(
                 "timeout",
                 "timeout must be at least 1ms",
             ));
@@ -95,7 +97,7 @@ mod tests {
         let bed = TestBed::start("catalog: {cart: {latency: 1ms}}").await;
         let params = Params::Traffic(TrafficParams {
             rps: 200.0,
-            duration: HumanDuration(Duration::from_secs(20)),
+            duration: HumanDuration(Duration::from_secs(20)).into(),
             target: ECHO.into(),
             ..Default::default()
         });

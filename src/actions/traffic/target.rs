@@ -3,7 +3,7 @@
 //! relay, no SSRF.
 
 use super::super::Env;
-use crate::api::ApiError;
+use crate::actions::ActionError;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 /// The target name that means the services listener's `/echo` route.
@@ -22,7 +22,7 @@ pub struct Target {
 
 impl Target {
     /// Resolves `target` against jolt's services and the allowlist; 422 when neither.
-    pub fn resolve(target: &str, env: &Env) -> Result<Target, ApiError> {
+    pub fn resolve(target: &str, env: &Env) -> Result<Target, ActionError> {
         let own = own_addr(env.services_addr).to_string();
         if target == ECHO {
             return Ok(Target {
@@ -45,7 +45,7 @@ impl Target {
             .iter()
             .any(|a| a.eq_ignore_ascii_case(authority));
         if !allowed {
-            return Err(ApiError::unprocessable(
+            return Err(ActionError::invalid(
                 "target",
                 format!(
                     "`{target}` is neither a simulated service (known: {}, or `{ECHO}`) nor a \
@@ -63,11 +63,11 @@ impl Target {
 }
 
 /// Splits `host:port[/path]` or `http://host:port[/path]`.
-fn split(target: &str) -> Result<(&str, &str), ApiError> {
+fn split(target: &str) -> Result<(&str, &str), ActionError> {
     let rest = match target.split_once("://") {
         Some(("http", rest)) => rest,
         Some((scheme, _)) => {
-            return Err(ApiError::unprocessable(
+            return Err(ActionError::invalid(
                 "target",
                 format!("only plain http targets are supported, not `{scheme}://`"),
             ));
@@ -82,7 +82,7 @@ fn split(target: &str) -> Result<(&str, &str), ApiError> {
         .rsplit_once(':')
         .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
     if !has_port || path.contains(char::is_whitespace) {
-        return Err(ApiError::unprocessable(
+        return Err(ActionError::invalid(
             "target",
             format!(
                 "`{target}` is not a simulated service name nor HOST:PORT (e.g. 10.0.0.5:8080)"
