@@ -11,6 +11,7 @@ pub mod logging;
 pub mod merge;
 pub mod metrics;
 pub mod prom;
+pub mod registry;
 pub mod reports;
 pub mod scenarios;
 pub mod server;

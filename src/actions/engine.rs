@@ -1,13 +1,14 @@
-//! The action registry: id → running entry, a bounded history of finished ones, a cap on
-//! active actions, and cancellation through child tokens of one root token.
+//! The action engine: admission (validation, then the cap and reservations under the
+//! registry's lock), a task per action under a child of one root token, and the bounded
+//! history of finished ones (`crate::registry`).
 
 use super::entry::{ActionView, Clock, Entry, State, Status};
 use super::metrics::{KindLabels, OutcomeLabels};
 use super::{ActionError, ActionMetrics, ActionsConfig, Params, RunCtx};
 use crate::events::{Events, Severity};
 use crate::metrics::host::Paths;
+use crate::registry::Registry;
 use serde_json::json;
-use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -37,17 +38,11 @@ pub struct Env {
     pub events: Events,
 }
 
-struct Registry {
-    next: u64,
-    active: Vec<Arc<Entry>>,
-    history: VecDeque<Arc<Entry>>,
-}
-
 /// Starts, lists and stops actions.
 #[derive(Clone)]
 pub struct Engine {
     env: Arc<Env>,
-    registry: Arc<Mutex<Registry>>,
+    registry: Arc<Registry<Entry>>,
     root: CancellationToken,
     tasks: TaskTracker,
 }
@@ -55,14 +50,9 @@ pub struct Engine {
 impl Engine {
     /// An engine whose actions are children of `root` and tracked by `tasks`.
     pub fn new(env: Env, root: CancellationToken, tasks: TaskTracker) -> Self {
-        let registry = Registry {
-            next: 1,
-            active: Vec::new(),
-            history: VecDeque::new(),
-        };
         Engine {
+            registry: Arc::new(Registry::new(env.config.history)),
             env: Arc::new(env),
-            registry: Arc::new(Mutex::new(registry)),
             root,
             tasks,
         }
@@ -101,34 +91,25 @@ impl Engine {
             );
             return Err(e);
         }
-        let entry = {
-            let mut reg = self.registry.lock().expect("registry poisoned");
-            if reg.active.len() >= self.env.config.max_active {
-                let e = ActionError::Busy {
-                    active: reg.active.len(),
-                    max: self.env.config.max_active,
-                };
-                drop(reg);
-                let msg = e.to_string();
-                self.env.events.emit(
-                    "action_refused",
-                    Severity::Warning,
-                    format!("{kind} action refused: {msg}"),
-                    json!({ "kind": kind, "run": run, "reason": msg }),
-                );
-                return Err(e);
+        let shown = params.to_json();
+        let duration = params.duration();
+        let max_active = self.env.config.max_active;
+        let admitted = self.registry.admit(|slots| {
+            if slots.active() >= max_active {
+                return Err(ActionError::Busy {
+                    active: slots.active(),
+                    max: max_active,
+                });
             }
-            let id = format!("{kind}-{}", reg.next);
-            reg.next += 1;
-            let cancel = parent.unwrap_or(&self.root).child_token();
-            let entry = Arc::new(Entry {
-                id,
+            params.admit(&self.env.metrics)?;
+            Ok(Entry {
+                id: format!("{kind}-{}", slots.number()),
                 kind,
-                params: params.to_json(),
+                params: shown,
                 run: run.clone(),
                 started_at: SystemTime::now(),
-                duration: params.duration(),
-                cancel,
+                duration,
+                cancel: parent.unwrap_or(&self.root).child_token(),
                 paused: watch::Sender::new(false),
                 clock: Mutex::new(Clock {
                     started: Instant::now(),
@@ -143,9 +124,19 @@ impl Engine {
                     finished_at: None,
                 }),
                 done: watch::Sender::new(false),
-            });
-            reg.active.push(entry.clone());
-            entry
+            })
+        });
+        let entry = match admitted {
+            Ok(entry) => entry,
+            Err(e) => {
+                self.env.events.emit(
+                    "action_refused",
+                    Severity::Warning,
+                    format!("{kind} action refused: {e}"),
+                    json!({ "kind": kind, "run": run, "reason": e.to_string() }),
+                );
+                return Err(e);
+            }
         };
         let m = &self.env.metrics;
         let kl = KindLabels {
@@ -225,14 +216,7 @@ impl Engine {
             .inc();
         m.info.remove(&entry.info_labels());
         m.progress.remove(&entry.id_labels());
-        {
-            let mut reg = self.registry.lock().expect("registry poisoned");
-            reg.active.retain(|e| !Arc::ptr_eq(e, entry));
-            if reg.history.len() >= self.env.config.history {
-                reg.history.pop_back();
-            }
-            reg.history.push_front(entry.clone());
-        }
+        self.registry.finish(entry);
         let (severity, verb) = match state {
             State::Failed => (Severity::Warning, "failed"),
             State::Stopped => (Severity::Info, "stopped"),
@@ -257,22 +241,14 @@ impl Engine {
     }
 
     fn find(&self, id: &str) -> Option<(Arc<Entry>, bool)> {
-        let reg = self.registry.lock().expect("registry poisoned");
-        if let Some(e) = reg.active.iter().find(|e| e.id == id) {
-            return Some((e.clone(), true));
-        }
-        reg.history
-            .iter()
-            .find(|e| e.id == id)
-            .map(|e| (e.clone(), false))
+        self.registry.find(id)
     }
 
     /// Active actions (oldest first), then finished ones (newest first).
     pub fn list(&self) -> Vec<ActionView> {
-        let reg = self.registry.lock().expect("registry poisoned");
-        reg.active
+        self.registry
+            .active_then_finished()
             .iter()
-            .chain(reg.history.iter())
             .map(|e| e.view())
             .collect()
     }
@@ -301,12 +277,7 @@ impl Engine {
 
     /// Stops every active action; returns how many were asked to stop.
     pub async fn stop_all(&self) -> usize {
-        let active: Vec<_> = self
-            .registry
-            .lock()
-            .expect("registry poisoned")
-            .active
-            .clone();
+        let active = self.registry.active();
         let mut n = 0;
         for e in &active {
             if !e.cancel.is_cancelled() {

@@ -74,6 +74,12 @@ pub struct Entry {
     pub(super) done: watch::Sender<bool>,
 }
 
+impl crate::registry::Job for Entry {
+    fn id(&self) -> &str {
+        &self.id
+    }
+}
+
 impl Entry {
     pub(super) fn id_labels(&self) -> IdLabels {
         IdLabels {

@@ -8,8 +8,8 @@ use super::schedule::Schedule;
 use super::verify::{Verification, follow, forget};
 use crate::actions::Engine;
 use crate::api::ApiError;
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use crate::registry::Registry;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -28,13 +28,13 @@ pub struct Runs {
     out: Outputs,
     root: CancellationToken,
     tasks: TaskTracker,
-    registry: Arc<Mutex<Registry>>,
+    registry: Arc<Registry<Run>>,
 }
 
-struct Registry {
-    next: u64,
-    /// Newest first.
-    runs: VecDeque<Arc<Run>>,
+impl crate::registry::Job for Run {
+    fn id(&self) -> &str {
+        &self.id
+    }
 }
 
 impl Runs {
@@ -45,10 +45,7 @@ impl Runs {
             out,
             root,
             tasks,
-            registry: Arc::new(Mutex::new(Registry {
-                next: 1,
-                runs: VecDeque::new(),
-            })),
+            registry: Arc::new(Registry::new(HISTORY)),
         }
     }
 
@@ -72,38 +69,24 @@ impl Runs {
         verify: Option<Arc<Verification>>,
     ) -> Result<RunView, ApiError> {
         crate::actions::ranges::RUN_SPEED.check(speed)?;
-        let run = {
-            let mut reg = self.registry.lock().expect("runs poisoned");
+        let taken = |id: &str| {
+            ApiError::Conflict(format!(
+                "a run with id `{id}` exists already; choose another id"
+            ))
+        };
+        let run = self.registry.admit(|slots| {
             let id = match schedule.id {
-                Some(id) if reg.runs.iter().any(|r| r.id == id) => {
-                    return Err(ApiError::Conflict(format!(
-                        "a run with id `{id}` exists already; choose another id"
-                    )));
-                }
+                Some(id) if slots.contains(&id) => return Err(taken(&id)),
                 Some(id) => id,
-                None => {
-                    reg.next += 1;
-                    format!("run-{}", reg.next - 1)
-                }
+                None => format!("run-{}", slots.number()),
             };
             let token = self.root.child_token();
             let mut run = Run::new(id, scenario, speed, token, self.out.clone());
             if let Some(at) = schedule.start_at {
                 run = run.scheduled(at);
             }
-            let run = Arc::new(run.with_verify(verify.clone()));
-            reg.runs.push_front(run.clone());
-            // Forget the oldest finished runs beyond the history bound.
-            while reg.runs.iter().filter(|r| r.is_done()).count() > HISTORY {
-                if let Some(pos) = reg.runs.iter().rposition(|r| r.is_done())
-                    && let Some(gone) = reg.runs.remove(pos)
-                    && let Some(v) = &gone.verify
-                {
-                    forget(&gone, v, &self.out);
-                }
-            }
-            run
-        };
+            Ok(run.with_verify(verify.clone()))
+        })?;
         run.announce();
         let view = run.view();
         if let Some(v) = verify {
@@ -111,12 +94,19 @@ impl Runs {
                 .spawn(follow(run.clone(), v, self.out.clone(), self.root.clone()));
         }
         let engine = self.engine.clone();
+        let (registry, out) = (self.registry.clone(), self.out.clone());
         self.tasks.spawn(async move {
             if let Err(panic) = crate::supervise::catch_panic(drive(run.clone(), engine)).await {
                 tracing::error!(run = %run.id, panic = %panic, "a run's driver panicked");
                 run.fail(format!(
                     "internal error: the run's driver panicked: {panic}"
                 ));
+            }
+            // Forget the oldest finished run beyond the history bound.
+            if let Some(gone) = registry.finish(&run)
+                && let Some(v) = &gone.verify
+            {
+                forget(&gone, v, &out);
             }
         });
         Ok(view)
@@ -129,26 +119,14 @@ impl Runs {
     }
 
     fn find(&self, id: &str) -> Result<Arc<Run>, ApiError> {
-        let reg = self.registry.lock().expect("runs poisoned");
-        reg.runs
-            .iter()
-            .find(|r| r.id == id)
-            .cloned()
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("no run with id `{id}`; GET /runs lists them"))
-            })
+        self.registry.find(id).map(|(run, _)| run).ok_or_else(|| {
+            ApiError::NotFound(format!("no run with id `{id}`; GET /runs lists them"))
+        })
     }
 
     /// Every run, newest first.
     pub fn list(&self) -> Vec<RunView> {
-        let runs: Vec<_> = self
-            .registry
-            .lock()
-            .expect("runs poisoned")
-            .runs
-            .iter()
-            .cloned()
-            .collect();
+        let runs = self.registry.newest_first();
         runs.iter().map(|r| r.view()).collect()
     }
 
