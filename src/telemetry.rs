@@ -22,6 +22,7 @@ pub const LATENCY_BUCKETS: [f64; 16] = [
 /// in flight): `set` moves the gauge by the change of this share, and dropping the guard takes
 /// the share back out, so the sum stays right however the holder ends (stop, failure, panic,
 /// a client hanging up). `G` is the gauge itself or a reference to it.
+#[derive(Debug)]
 pub struct GaugeShare<G, N = i64, A = AtomicI64>
 where
     G: Borrow<Gauge<N, A>>,

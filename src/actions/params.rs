@@ -4,7 +4,7 @@
 
 use super::ActionError;
 use super::engine::Env;
-use super::{Kind, RunCtx, cpu, disk, fault, memory, network, traffic};
+use super::{ActionMetrics, Kind, RunCtx, cpu, disk, fault, memory, network, traffic};
 use crate::strict_json::JsonError;
 use crate::units::{Given, HumanDuration};
 use serde::de::DeserializeOwned;
@@ -140,6 +140,15 @@ impl Params {
             Params::Disk(_) => {}
         }
         self
+    }
+
+    /// Takes what the action reserves of a shared budget (memory), under the registry's lock
+    /// so that concurrent admissions see each other; bookkeeping on atomics only.
+    pub fn admit(&mut self, metrics: &ActionMetrics) -> Result<(), ActionError> {
+        match self {
+            Params::Memory(p) => p.admit(metrics),
+            _ => Ok(()),
+        }
     }
 
     /// Range and safety checks against the host (422), resolving relative values.

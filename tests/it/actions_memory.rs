@@ -232,3 +232,59 @@ fn the_worker_dies_with_a_killed_daemon() {
         "memory worker {pid} outlived a killed daemon"
     );
 }
+
+/// Memory admission reserves under the engine's lock: of N concurrent requests that each fit
+/// alone, exactly as many as the budget holds are accepted and the rest get 422. The budget is
+/// made exact with a procfs whose meminfo says how much is available, and the actions ramp
+/// over minutes so that what they hold during the test stays far below one request's size.
+#[test]
+fn concurrent_memory_requests_never_share_the_same_room() {
+    let proc_dir = tempfile::tempdir().unwrap();
+    let (reserve, room, size) = (512 * MIB, 100 * MIB, 40 * MIB);
+    // The host's meminfo with MemAvailable pinned to reserve + room.
+    let meminfo: String = std::fs::read_to_string("/proc/meminfo")
+        .unwrap()
+        .lines()
+        .map(|l| match l.starts_with("MemAvailable:") {
+            true => format!("MemAvailable:   {} kB\n", (reserve + room) / 1024),
+            false => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(proc_dir.path().join("meminfo"), meminfo).unwrap();
+    let d = Daemon::start(&[
+        "--procfs",
+        proc_dir.path().to_str().unwrap(),
+        "--memory-reserve",
+        &reserve.to_string(),
+    ]);
+    let url = d.control_url("/actions/memory");
+    let body = format!(r#"{{"size": {size}, "duration": "10m", "ramp": "10m"}}"#);
+    let statuses: Vec<(u16, Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..6)
+            .map(|_| s.spawn(|| call("POST", &url, &body)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let accepted = statuses.iter().filter(|(s, _)| *s == 201).count();
+    let refused: Vec<_> = statuses.iter().filter(|(s, _)| *s != 201).collect();
+    assert_eq!(accepted, (room / size) as usize, "{statuses:?}");
+    for (status, e) in &refused {
+        assert_eq!(*status, 422, "{e}");
+        assert_eq!(e["field"], "size", "{e}");
+        assert!(e["message"].as_str().unwrap().contains("reserve"), "{e}");
+    }
+    let (_, list) = call("GET", &d.control_url("/actions"), "");
+    assert_eq!(list.as_array().unwrap().len(), accepted, "{list}");
+    let (status, stopped) = call("DELETE", &d.control_url("/actions"), "");
+    assert_eq!(
+        (status, stopped["stopped"].as_u64()),
+        (200, Some(accepted as u64))
+    );
+    assert!(
+        wait_for(Duration::from_secs(10), || workers(&d)
+            .is_empty()
+            .then_some(()))
+        .is_some(),
+        "the memory workers are gone"
+    );
+}

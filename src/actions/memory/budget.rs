@@ -3,7 +3,7 @@
 //! stay available, minus what running memory actions are still growing into.
 
 use crate::actions::ActionError;
-use crate::actions::{ActionsConfig, Env};
+use crate::actions::{ActionMetrics, ActionsConfig, Env};
 use crate::metrics::host::{Paths, cgroup};
 use anyhow::Context;
 use bytesize::ByteSize;
@@ -35,13 +35,11 @@ impl Budget {
         if let Some(room) = cgroup_room(&env.host) {
             available = available.min(room);
         }
-        let m = &env.metrics;
-        let pending = (m.memory_target.get() - m.memory_held.get()).max(0) as u64;
         Ok(Budget {
             total,
             available,
             reserve: reserve(&env.config, total),
-            pending,
+            pending: pending(&env.metrics),
         })
     }
 
@@ -79,6 +77,11 @@ impl Budget {
             ),
         ))
     }
+}
+
+/// Bytes memory actions have reserved but do not hold yet: target − held.
+pub fn pending(m: &ActionMetrics) -> u64 {
+    (m.memory_target.get() - m.memory_held.get()).max(0) as u64
 }
 
 /// The configured reserve resolved against `total`, or max(10 % of total, 256 MiB).

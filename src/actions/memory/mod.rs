@@ -11,7 +11,7 @@ pub mod worker;
 
 pub use child::SUBCOMMAND;
 
-use super::{Env, RunCtx, check_timing, in_range};
+use super::{ActionMetrics, Env, RunCtx, check_timing, in_range};
 use crate::actions::ActionError;
 use crate::telemetry::GaugeShare;
 use crate::units::{Given, HumanDuration, SizeSpec};
@@ -20,6 +20,7 @@ use child::{Report, Worker};
 use prometheus_client::metrics::gauge::Gauge;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How often the target follows the ramp, pause and duration (and the action reports).
@@ -35,7 +36,19 @@ pub struct MemoryParams {
     pub duration: Given<HumanDuration>,
     /// Time to grow linearly to `size`; as long as `duration` it is a slow leak.
     pub ramp: Given<HumanDuration>,
+    /// The figures `validate` judged the size against; admission judges again with what other
+    /// memory actions have reserved meanwhile.
+    #[serde(skip)]
+    budget: Option<Budget>,
+    /// This action's share of `jolt_memory_target_bytes`, taken at admission (under the
+    /// registry's lock) rather than when the task starts, so two requests arriving together
+    /// cannot both fit into the same room; the runner keeps it until the action ends.
+    #[serde(skip)]
+    reservation: Option<Arc<Reservation>>,
 }
+
+/// A share of `jolt_memory_target_bytes`.
+type Reservation = GaugeShare<Gauge>;
 
 impl Default for MemoryParams {
     fn default() -> Self {
@@ -43,6 +56,8 @@ impl Default for MemoryParams {
             size: SizeSpec::Bytes(500_000_000).into(),
             duration: HumanDuration(Duration::from_secs(60)).into(),
             ramp: HumanDuration(Duration::ZERO).into(),
+            budget: None,
+            reservation: None,
         }
     }
 }
@@ -71,6 +86,25 @@ impl MemoryParams {
         }
         budget.check(size)?;
         self.size = SizeSpec::Bytes(size).into();
+        self.budget = Some(budget);
+        Ok(())
+    }
+
+    /// Reserves the size against the budget `validate` read, with `pending` as it is now
+    /// (`jolt_memory_target_bytes` − `jolt_memory_held_bytes`, reservations included): called
+    /// under the registry's lock, so of two requests that each fit alone but not together,
+    /// the second is refused.
+    pub fn admit(&mut self, metrics: &ActionMetrics) -> Result<(), ActionError> {
+        let size = self.size.resolve(0);
+        if let Some(budget) = self.budget {
+            Budget {
+                pending: budget::pending(metrics),
+                ..budget
+            }
+            .check(size)?;
+        }
+        let share = GaugeShare::with(metrics.memory_target.clone(), size as i64);
+        self.reservation = Some(Arc::new(share));
         Ok(())
     }
 
@@ -87,7 +121,8 @@ pub async fn run(p: MemoryParams, ctx: RunCtx) -> Result<(), String> {
     let size = p.size.resolve(0);
     let mut worker =
         Worker::spawn(size).map_err(|e| format!("cannot start the memory worker: {e}"))?;
-    let mut gauges = Gauges::new(&ctx, size);
+    let reservation = p.reservation.clone();
+    let mut gauges = Gauges::new(&ctx, reservation, size);
     let result = steer(&p, &ctx, &mut worker, &mut gauges).await;
     worker.kill().await;
     gauges.held(0);
@@ -146,20 +181,53 @@ async fn steer(
 /// This action's share of `jolt_memory_held_bytes` and `jolt_memory_target_bytes`, which sum
 /// over running memory actions; taken back out when dropped.
 struct Gauges<'a> {
-    _target: GaugeShare<&'a Gauge>,
+    _target: Arc<Reservation>,
     held: GaugeShare<&'a Gauge>,
 }
 
 impl<'a> Gauges<'a> {
-    fn new(ctx: &'a RunCtx, target: u64) -> Self {
+    /// Keeps the reservation taken at admission (or takes one, for a caller that skipped it).
+    fn new(ctx: &'a RunCtx, reservation: Option<Arc<Reservation>>, target: u64) -> Self {
         let m = &ctx.env.metrics;
         Gauges {
-            _target: GaugeShare::with(&m.memory_target, target as i64),
+            _target: reservation.unwrap_or_else(|| {
+                Arc::new(GaugeShare::with(m.memory_target.clone(), target as i64))
+            }),
             held: GaugeShare::new(&m.memory_held),
         }
     }
 
     fn held(&mut self, bytes: u64) {
         self.held.set(bytes as i64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_admission_sees_the_first_ones_reservation() {
+        let m = ActionMetrics::new(&mut prometheus_client::registry::Registry::default());
+        let request = || MemoryParams {
+            size: SizeSpec::Bytes(60).into(),
+            budget: Some(Budget {
+                total: 1000,
+                available: 200,
+                reserve: 100,
+                pending: 0,
+            }),
+            ..Default::default()
+        };
+        let mut first = request();
+        first.admit(&m).unwrap();
+        assert_eq!(m.memory_target.get(), 60);
+        let mut second = request();
+        let e = second.admit(&m).unwrap_err();
+        assert_eq!(e.field(), Some("size"), "{e}");
+        assert!(e.to_string().contains("still to be taken"), "{e}");
+        drop(first);
+        assert_eq!(m.memory_target.get(), 0, "the reservation is given back");
+        second.admit(&m).unwrap();
     }
 }
