@@ -18,7 +18,7 @@ use tokio::sync::broadcast;
 pub const CAPACITY: usize = 500;
 
 /// Severity of an event, as alert routing uses it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Routine: something started or ended as asked.
@@ -40,7 +40,7 @@ impl Severity {
 }
 
 /// One event.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Event {
     /// Monotonic id, starting at 1; `GET /events?since=ID` returns the ones after it.
     pub id: u64,

@@ -125,21 +125,18 @@ fn rfc3339(t: SystemTime) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
-/// The action object of the API.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// The action object the API serves (its OpenAPI description is `api::schema::ActionView`).
+#[derive(Debug, Clone, Serialize)]
 pub struct ActionView {
     /// Unique id, e.g. `cpu-3`.
     pub id: String,
     /// The kind.
-    #[schema(value_type = String, example = "cpu")]
     pub kind: Kind,
     /// running | completed | stopped | failed.
-    #[schema(value_type = String, example = "running")]
     pub state: State,
     /// True while its scenario run is paused.
     pub paused: bool,
     /// Resolved parameters with defaults filled in.
-    #[schema(value_type = Object)]
     pub params: serde_json::Value,
     /// RFC 3339 start time.
     pub started_at: String,
@@ -151,7 +148,6 @@ pub struct ActionView {
     pub progress: f64,
     /// What is measured now (host CPU %, resident bytes, operations done, rps...); null until
     /// the first measurement.
-    #[schema(value_type = Option<Object>)]
     pub achieved: serde_json::Value,
     /// Scenario run id, or null.
     pub run: Option<String>,

@@ -15,7 +15,7 @@ use utoipa_axum::routes;
     params(("kind" = String, Path, description = "cpu, memory, disk, traffic, network or fault")),
     request_body(content = Object, description = "The kind's parameters (see the per-kind operations); omitted ones take their defaults. Query parameters work too."),
     responses(
-        (status = 201, description = "Started", body = ActionView),
+        (status = 201, description = "Started", body = super::schema::ActionView),
         (status = 400, description = "Malformed body, unknown parameter or wrong type", body = crate::api::error::ErrorBody),
         (status = 404, description = "Unknown kind", body = crate::api::error::ErrorBody),
         (status = 422, description = "Out of range or unsafe", body = crate::api::error::ErrorBody),
@@ -46,7 +46,7 @@ pub async fn start(
 
 /// `GET /actions`.
 #[utoipa::path(get, path = "/actions", tag = "actions",
-    responses((status = 200, description = "Active actions first, then recently finished ones", body = Vec<ActionView>)))]
+    responses((status = 200, description = "Active actions first, then recently finished ones", body = Vec<super::schema::ActionView>)))]
 pub async fn list(State(st): State<ControlState>) -> Json<Vec<ActionView>> {
     Json(st.engine.list())
 }
@@ -55,7 +55,7 @@ pub async fn list(State(st): State<ControlState>) -> Json<Vec<ActionView>> {
 #[utoipa::path(get, path = "/actions/{id}", tag = "actions",
     params(("id" = String, Path, description = "Action id, e.g. cpu-1")),
     responses(
-        (status = 200, description = "The action", body = ActionView),
+        (status = 200, description = "The action", body = super::schema::ActionView),
         (status = 404, description = "Unknown id", body = crate::api::error::ErrorBody),
     ))]
 pub async fn get(
@@ -69,7 +69,7 @@ pub async fn get(
 #[utoipa::path(delete, path = "/actions/{id}", tag = "actions",
     params(("id" = String, Path, description = "Action id, e.g. cpu-1")),
     responses(
-        (status = 200, description = "Stopped and cleaned up", body = ActionView),
+        (status = 200, description = "Stopped and cleaned up", body = super::schema::ActionView),
         (status = 404, description = "Unknown id", body = crate::api::error::ErrorBody),
         (status = 409, description = "Already ended", body = crate::api::error::ErrorBody),
     ))]

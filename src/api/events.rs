@@ -21,7 +21,7 @@ pub struct SinceQuery {
 #[utoipa::path(get, path = "/events", tag = "events",
     params(("since" = Option<u64>, Query, description = "Only events with a greater id")),
     responses(
-        (status = 200, description = "Retained events (the last 500), oldest first", body = Vec<Event>),
+        (status = 200, description = "Retained events (the last 500), oldest first", body = Vec<super::schema::Event>),
         (status = 400, description = "since is not a number", body = crate::api::error::ErrorBody),
     ))]
 pub async fn list(

@@ -17,6 +17,7 @@ mod router_tests;
 mod routes;
 mod scenario_views;
 mod scenarios;
+mod schema;
 pub mod scrape;
 mod security;
 mod stream;

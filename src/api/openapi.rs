@@ -27,9 +27,9 @@ use utoipa_axum::routes;
                        route except /healthz needs `Authorization: Bearer <token>`."
     ),
     components(schemas(
-        crate::actions::ActionView,
-        crate::events::Event,
-        crate::events::Severity,
+        super::schema::ActionView,
+        super::schema::Event,
+        super::schema::Severity,
         super::error::ErrorBody,
         alerts::Notification,
         alerts::Alert,
