@@ -22,11 +22,6 @@ impl RunCtx {
         &self.entry.id
     }
 
-    /// The token that fires when the action is stopped (or jolt shuts down).
-    pub fn token(&self) -> &tokio_util::sync::CancellationToken {
-        &self.entry.cancel
-    }
-
     /// True once the action has been asked to stop.
     pub fn is_cancelled(&self) -> bool {
         self.entry.cancel.is_cancelled()
@@ -50,42 +45,6 @@ impl RunCtx {
     /// Active time since start, not counting paused spans.
     pub fn elapsed(&self) -> Duration {
         self.entry.clock.lock().expect("clock poisoned").active()
-    }
-
-    /// Sleeps for `d` of wall time; false if cancelled meanwhile.
-    pub async fn sleep(&self, d: Duration) -> bool {
-        tokio::select! {
-            _ = self.cancelled() => false,
-            _ = tokio::time::sleep(d) => true,
-        }
-    }
-
-    /// Waits while paused; false if cancelled meanwhile.
-    pub async fn wait_unpaused(&self) -> bool {
-        let mut rx = self.pause_watch();
-        tokio::select! {
-            _ = self.cancelled() => false,
-            r = rx.wait_for(|p| !*p) => r.is_ok(),
-        }
-    }
-
-    /// Waits until `duration` of active time has passed (pauses extend it); false if cancelled.
-    pub async fn run_for(&self, duration: Duration) -> bool {
-        loop {
-            if !self.wait_unpaused().await {
-                return false;
-            }
-            let left = duration.saturating_sub(self.elapsed());
-            if left.is_zero() {
-                return true;
-            }
-            let mut rx = self.pause_watch();
-            tokio::select! {
-                _ = self.cancelled() => return false,
-                _ = tokio::time::sleep(left) => {}
-                _ = rx.changed() => {}
-            }
-        }
     }
 
     /// Publishes progress (clamped to 0..1) and the live `achieved` figure.

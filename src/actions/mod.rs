@@ -12,6 +12,7 @@ mod entry;
 mod error;
 mod kind;
 mod metrics;
+mod pacer;
 mod params;
 pub mod ranges;
 

@@ -16,13 +16,13 @@
 
 use super::Pattern;
 use crate::actions::RunCtx;
+use crate::actions::pacer::block_while_paused;
 use prometheus_client::metrics::counter::Counter;
 use std::fs::{File, OpenOptions};
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
 /// Chunk size of the initial write-out.
 const PREPARE_CHUNK: usize = 1 << 20;
@@ -94,7 +94,7 @@ pub fn run(
     rng.fill(&mut data);
     let mut scratch = vec![0u8; block];
     for i in 0..plan.operations {
-        if !wait_unpaused(ctx) {
+        if !block_while_paused(ctx) {
             return Ok(());
         }
         let offset = match plan.pattern {
@@ -134,7 +134,7 @@ fn prepare(
     rng.fill(&mut chunk);
     let mut at = 0u64;
     while at < span {
-        if !wait_unpaused(ctx) {
+        if !block_while_paused(ctx) {
             return Ok(false);
         }
         let n = (span - at).min(PREPARE_CHUNK as u64);
@@ -164,14 +164,6 @@ fn drop_cached(file: &File, offset: u64, len: u64) {
             libc::POSIX_FADV_DONTNEED,
         );
     }
-}
-
-/// Sleeps while the action is paused; false once it is cancelled.
-fn wait_unpaused(ctx: &RunCtx) -> bool {
-    while ctx.is_paused() && !ctx.is_cancelled() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    !ctx.is_cancelled()
 }
 
 #[cfg(test)]

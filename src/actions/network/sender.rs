@@ -4,6 +4,7 @@ use super::sink::Sink;
 use super::{NetworkParams, Protocol};
 use crate::actions::RunCtx;
 use crate::actions::metrics::ProtocolLabels;
+use crate::actions::pacer::Pacer;
 use crate::telemetry::FGaugeShare;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -98,23 +99,19 @@ pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
     // `pos` is where the schedule is; `sent` what actually left (a failed datagram moves the
     // schedule on without counting as sent).
     let (mut pos, mut sent, mut errors) = (0u64, 0u64, 0u64);
-    let mut origin = Instant::now();
-    let mut next_report = origin;
-    let mut pause = ctx.pause_watch();
+    let mut pacer = Pacer::start(&ctx);
+    let mut next_report = pacer.origin();
     let received = || sink.as_ref().map(|s| s.received.load(Relaxed));
     loop {
-        if *pause.borrow_and_update() {
+        if pacer.paused() {
             report(&ctx, &p, sent, received(), errors);
-            let paused_at = Instant::now();
-            tokio::select! {
-                _ = ctx.cancelled() => break,
-                _ = pause.wait_for(|p| !*p) => {}
+            if !pacer.wait_resumed().await {
+                break;
             }
-            origin += paused_at.elapsed();
             continue;
         }
         let now = Instant::now();
-        let active = now.duration_since(origin).min(p.duration.0);
+        let active = now.duration_since(pacer.origin()).min(p.duration.0);
         let due = (active.as_secs_f64() * bytes_per_sec) as u64;
         while pos + chunk as u64 <= due {
             tokio::select! {
@@ -143,12 +140,9 @@ pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
             break;
         }
         let next_due =
-            origin + Duration::from_secs_f64((pos + chunk as u64) as f64 / bytes_per_sec);
-        tokio::select! {
-            biased;
-            _ = ctx.cancelled() => break,
-            _ = pause.changed() => {}
-            _ = tokio::time::sleep_until(next_due.min(next_report)) => {}
+            pacer.origin() + Duration::from_secs_f64((pos + chunk as u64) as f64 / bytes_per_sec);
+        if !pacer.sleep_until(next_due.min(next_report)).await {
+            break;
         }
     }
     // Closing the sender first lets a TCP sink see the end of the stream.

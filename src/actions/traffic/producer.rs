@@ -7,6 +7,7 @@ use super::schedule::Schedule;
 use super::target::Target;
 use super::worker::{self, Shared};
 use crate::actions::RunCtx;
+use crate::actions::pacer::Pacer;
 use crate::telemetry::FGaugeShare;
 use serde_json::json;
 use std::net::SocketAddr;
@@ -68,12 +69,11 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
         .max(p.max_in_flight);
     let (tx, rx) = async_channel::bounded::<Instant>(backlog);
     let mut workers = JoinSet::new();
-    let mut pause = ctx.pause_watch();
-    let mut origin = Instant::now();
-    let mut next_report = origin;
+    let mut pacer = Pacer::start(&ctx);
+    let mut next_report = pacer.origin();
     let mut i: u64 = 0;
     let end = loop {
-        if *pause.borrow_and_update() {
+        if pacer.paused() {
             // Requests still in the backlog were never sent: take them back so they go out
             // after the resume, and shift the schedule by the pause.
             let mut taken = 0;
@@ -83,19 +83,16 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
             i -= taken;
             rate.set(0.0);
             report(&ctx, &p, &shared, &schedule, workers.len(), false);
-            let paused_at = Instant::now();
-            tokio::select! {
-                _ = ctx.cancelled() => break End::Stopped,
-                _ = pause.wait_for(|p| !*p) => {}
+            if !pacer.wait_resumed().await {
+                break End::Stopped;
             }
-            origin += paused_at.elapsed();
             continue;
         }
         let now = Instant::now();
         let mut next_due = None;
         let mut dropped = 0;
         while let Some(offset) = schedule.due(i) {
-            let due = origin + offset;
+            let due = pacer.origin() + offset;
             if due > now {
                 next_due = Some(due);
                 break;
@@ -128,11 +125,8 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
         let Some(next_due) = next_due else {
             break End::Done;
         };
-        tokio::select! {
-            biased;
-            _ = ctx.cancelled() => break End::Stopped,
-            _ = pause.changed() => {}
-            _ = tokio::time::sleep_until(next_due.min(next_report)) => {}
+        if !pacer.sleep_until(next_due.min(next_report)).await {
+            break End::Stopped;
         }
     };
     // Closing the backlog lets idle workers exit once it is empty.
