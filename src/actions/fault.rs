@@ -1,6 +1,8 @@
 //! `fault`: extra latency, errors, downtime or a capacity change in one simulated service,
 //! healed when it ends, is stopped or its run is paused (and re-applied on resume).
 
+use super::kinds::ActionKind;
+use super::ranges::{self, Range};
 use super::{Env, RunCtx, check_timing, in_range};
 use crate::actions::ActionError;
 use crate::services::Fault;
@@ -46,9 +48,10 @@ impl Default for FaultParams {
     }
 }
 
-impl FaultParams {
+impl ActionKind for FaultParams {
+    const RANGES: &'static [Range] = &[ranges::FAULT_ERROR_RATE, ranges::FAULT_CAPACITY];
     /// Range checks; the service must exist.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+    fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
         in_range("latency", &self.latency)?;
         in_range("duration", &self.duration)?;
         let known = env.services.names().join(", ");
@@ -86,8 +89,16 @@ impl FaultParams {
     }
 
     /// Runs for `duration`.
-    pub fn duration(&self) -> Option<Duration> {
+    fn duration(&self) -> Option<Duration> {
         Some(self.duration.0)
+    }
+
+    fn timing(&mut self) -> Vec<&mut Given<HumanDuration>> {
+        vec![&mut self.duration]
+    }
+
+    async fn run(self, ctx: RunCtx) -> Result<(), String> {
+        run(self, ctx).await
     }
 }
 

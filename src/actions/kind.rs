@@ -44,12 +44,6 @@ impl Kind {
         }
     }
 
-    /// True when the kind runs for a `duration` (all but disk, which runs a number of
-    /// operations): a scenario step gives it the step's length.
-    pub fn timed(self) -> bool {
-        !matches!(self, Kind::Disk)
-    }
-
     /// Parses a name; the error lists the known kinds.
     pub fn parse(name: &str) -> Result<Kind, String> {
         Kind::ALL

@@ -4,6 +4,8 @@
 
 use super::ActionError;
 use super::engine::Env;
+use super::kinds::{ActionKind, Choices, DecodeAny, kinds};
+use super::ranges::Range;
 use super::{ActionMetrics, Kind, RunCtx, cpu, disk, fault, memory, network, traffic};
 use crate::strict_json::JsonError;
 use crate::units::{Given, HumanDuration};
@@ -19,125 +21,68 @@ pub enum Source<'a> {
     Query(&'a str),
 }
 
-/// The parameters of one action, resolved by `validate`.
-#[derive(Debug, Clone)]
-pub enum Params {
-    /// See [`cpu`].
-    Cpu(cpu::CpuParams),
-    /// See [`memory`].
-    Memory(memory::MemoryParams),
-    /// See [`disk`].
-    Disk(disk::DiskParams),
-    /// See [`traffic`].
-    Traffic(traffic::TrafficParams),
-    /// See [`network`].
-    Network(network::NetworkParams),
-    /// See [`fault`].
-    Fault(fault::FaultParams),
+kinds! {
+    Cpu => cpu::CpuParams,
+    Memory => memory::MemoryParams,
+    Disk => disk::DiskParams,
+    Traffic => traffic::TrafficParams,
+    Network => network::NetworkParams,
+    Fault => fault::FaultParams,
 }
 
-/// Dispatches `$body` over every variant with `$p` bound to the kind's params.
-macro_rules! each {
-    ($self:expr, $p:ident => $body:expr) => {
-        match $self {
-            Params::Cpu($p) => $body,
-            Params::Memory($p) => $body,
-            Params::Disk($p) => $body,
-            Params::Traffic($p) => $body,
-            Params::Network($p) => $body,
-            Params::Fault($p) => $body,
+/// Text from a request.
+impl DecodeAny for Source<'_> {
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, ActionError> {
+        decode(*self)
+    }
+}
+
+/// A value already parsed (a scenario step's action), decoded without writing it back to text.
+impl DecodeAny for &serde_json::Value {
+    fn decode<T: DeserializeOwned>(&self) -> Result<T, ActionError> {
+        if !self.is_object() {
+            return Err(ActionError::Malformed {
+                message: "the parameters must be an object, e.g. {\"duration\": \"10s\"}".into(),
+                field: None,
+            });
         }
-    };
+        serde_path_to_error::deserialize(*self).map_err(|e| {
+            let path = crate::strict_json::exact_path(e.path());
+            malformed(&e.into_inner().to_string(), path)
+        })
+    }
 }
 
 impl Params {
-    /// Decodes the parameters of `kind`; unknown parameters and wrong types are 400.
+    /// Decodes the parameters of `kind`; unknown parameters and wrong types are `Malformed`.
     pub fn parse(kind: Kind, src: Source<'_>) -> Result<Params, ActionError> {
-        Ok(match kind {
-            Kind::Cpu => Params::Cpu(decode(src)?),
-            Kind::Memory => Params::Memory(decode(src)?),
-            Kind::Disk => Params::Disk(decode(src)?),
-            Kind::Traffic => Params::Traffic(decode(src)?),
-            Kind::Network => Params::Network(decode(src)?),
-            Kind::Fault => Params::Fault(decode(src)?),
-        })
+        Params::decode_as(kind, src)
     }
 
-    /// Decodes from an already-parsed JSON value (scenario steps), without writing it back to
-    /// text.
+    /// Decodes from an already-parsed JSON value (scenario steps).
     pub fn from_value(kind: Kind, value: &serde_json::Value) -> Result<Params, ActionError> {
-        fn typed<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, ActionError> {
-            if !value.is_object() {
-                return Err(ActionError::Malformed {
-                    message: "the parameters must be an object, e.g. {\"duration\": \"10s\"}"
-                        .into(),
-                    field: None,
-                });
-            }
-            serde_path_to_error::deserialize(value).map_err(|e| {
-                let path = crate::strict_json::exact_path(e.path());
-                malformed(&e.into_inner().to_string(), path)
-            })
-        }
-        Ok(match kind {
-            Kind::Cpu => Params::Cpu(typed(value)?),
-            Kind::Memory => Params::Memory(typed(value)?),
-            Kind::Disk => Params::Disk(typed(value)?),
-            Kind::Traffic => Params::Traffic(typed(value)?),
-            Kind::Network => Params::Network(typed(value)?),
-            Kind::Fault => Params::Fault(typed(value)?),
-        })
-    }
-
-    /// The kind.
-    pub fn kind(&self) -> Kind {
-        match self {
-            Params::Cpu(_) => Kind::Cpu,
-            Params::Memory(_) => Kind::Memory,
-            Params::Disk(_) => Kind::Disk,
-            Params::Traffic(_) => Kind::Traffic,
-            Params::Network(_) => Kind::Network,
-            Params::Fault(_) => Kind::Fault,
-        }
+        Params::decode_as(kind, value)
     }
 
     /// The same action running for `duration` (a scenario step's length); a kind that is not
     /// [`timed`](Kind::timed) is unchanged.
     pub fn with_duration(mut self, duration: Duration) -> Params {
-        let d = Given::new(HumanDuration(duration));
-        match &mut self {
-            Params::Cpu(p) => p.duration = d,
-            Params::Memory(p) => p.duration = d,
-            Params::Traffic(p) => p.duration = d,
-            Params::Network(p) => p.duration = d,
-            Params::Fault(p) => p.duration = d,
-            Params::Disk(_) => {}
+        if self.kind().timed()
+            && let Some(d) = self.timing().into_iter().next()
+        {
+            *d = Given::new(HumanDuration(duration));
         }
         self
     }
 
-    /// The same action with its length and ramp compressed by `speed` (a scenario played
+    /// The same action with its length and ramps compressed by `speed` (a scenario played
     /// faster); `speed` is within `ranges::RUN_SPEED`. Out-of-range values stay as they are for
     /// `validate()` to report.
     pub fn scaled(mut self, speed: f64) -> Params {
-        let scale = |d: &mut Given<HumanDuration>| {
+        for d in self.timing() {
             if let Ok(v) = d.checked() {
                 *d = Given::new(HumanDuration(v.0.div_f64(speed)));
             }
-        };
-        match &mut self {
-            Params::Cpu(p) => {
-                scale(&mut p.duration);
-                scale(&mut p.ramp);
-            }
-            Params::Memory(p) => {
-                scale(&mut p.duration);
-                scale(&mut p.ramp);
-            }
-            Params::Traffic(p) => scale(&mut p.duration),
-            Params::Network(p) => scale(&mut p.duration),
-            Params::Fault(p) => scale(&mut p.duration),
-            Params::Disk(_) => {}
         }
         self
     }
@@ -148,33 +93,6 @@ impl Params {
         match self {
             Params::Memory(p) => p.admit(metrics),
             _ => Ok(()),
-        }
-    }
-
-    /// Range and safety checks against the host (422), resolving relative values.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
-        each!(self, p => p.validate(env))
-    }
-
-    /// How long the action runs, when that is known in advance.
-    pub fn duration(&self) -> Option<Duration> {
-        each!(self, p => p.duration())
-    }
-
-    /// The resolved parameters as the action object shows them.
-    pub fn to_json(&self) -> serde_json::Value {
-        each!(self, p => serde_json::to_value(p).unwrap_or_default())
-    }
-
-    /// Produces the load until done or cancelled; `Err` is the reason it failed.
-    pub async fn run(self, ctx: RunCtx) -> Result<(), String> {
-        match self {
-            Params::Cpu(p) => cpu::run(p, ctx).await,
-            Params::Memory(p) => memory::run(p, ctx).await,
-            Params::Disk(p) => disk::run(p, ctx).await,
-            Params::Traffic(p) => traffic::run(p, ctx).await,
-            Params::Network(p) => network::run(p, ctx).await,
-            Params::Fault(p) => fault::run(p, ctx).await,
         }
     }
 }

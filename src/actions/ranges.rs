@@ -92,26 +92,14 @@ pub const RUN_SPEED: Range = Range::real("speed", 0.01, 1000.0);
 /// Shortest duration or timeout an action accepts, in seconds.
 pub const MIN_DURATION_SECS: f64 = 0.001;
 
-/// The numeric ranges of one kind's parameters.
+/// The numeric ranges of one kind's parameters (from the kind's registration).
 pub fn of(kind: Kind) -> &'static [Range] {
-    match kind {
-        Kind::Cpu => &[CPU_PERCENT, CPU_CORES],
-        Kind::Traffic => &[TRAFFIC_RPS, TRAFFIC_RAMP_FROM, TRAFFIC_MAX_IN_FLIGHT],
-        Kind::Network => &[NETWORK_MBPS],
-        Kind::Disk => &[DISK_OPERATIONS, DISK_WRITE_RATIO],
-        Kind::Fault => &[FAULT_ERROR_RATE, FAULT_CAPACITY],
-        Kind::Memory => &[],
-    }
+    kind.ranges()
 }
 
 /// Parameters that take one of a few words (serde enums of the kinds).
-pub fn choices(kind: Kind) -> &'static [(&'static str, &'static [&'static str])] {
-    match kind {
-        Kind::Cpu => &[("mode", &["host", "add"])],
-        Kind::Disk => &[("pattern", &["random", "sequential"])],
-        Kind::Network => &[("protocol", &["udp", "tcp"])],
-        _ => &[],
-    }
+pub fn choices(kind: Kind) -> super::Choices {
+    kind.choices()
 }
 
 /// Duration parameters (`"10s"`, `"1m 30s"` or a number of seconds) with their range in

@@ -6,6 +6,8 @@ mod workers;
 
 pub use workers::THREAD_PREFIX;
 
+use super::kinds::{ActionKind, Choices};
+use super::ranges::Range;
 use super::{Env, RunCtx, check_timing, in_range, ranges};
 use crate::actions::ActionError;
 use crate::units::{Given, HumanDuration};
@@ -61,9 +63,11 @@ impl Default for CpuParams {
     }
 }
 
-impl CpuParams {
+impl ActionKind for CpuParams {
+    const RANGES: &'static [Range] = &[ranges::CPU_PERCENT, ranges::CPU_CORES];
+    const CHOICES: Choices = &[("mode", &["host", "add"])];
     /// Range checks; resolves `cores: 0` to the number of cores.
-    pub fn validate(&mut self, _env: &Env) -> Result<(), ActionError> {
+    fn validate(&mut self, _env: &Env) -> Result<(), ActionError> {
         in_range("duration", &self.duration)?;
         in_range("ramp", &self.ramp)?;
         ranges::CPU_PERCENT.check(self.percent)?;
@@ -83,8 +87,16 @@ impl CpuParams {
     }
 
     /// Runs for `duration`.
-    pub fn duration(&self) -> Option<Duration> {
+    fn duration(&self) -> Option<Duration> {
         Some(self.duration.0)
+    }
+
+    fn timing(&mut self) -> Vec<&mut Given<HumanDuration>> {
+        vec![&mut self.duration, &mut self.ramp]
+    }
+
+    async fn run(self, ctx: RunCtx) -> Result<(), String> {
+        run(self, ctx).await
     }
 }
 

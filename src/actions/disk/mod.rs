@@ -8,7 +8,9 @@ mod storm;
 
 pub use scratch::remove_leftovers;
 
+use super::kinds::{ActionKind, Choices};
 use super::metrics::OpLabels;
+use super::ranges::{self, Range};
 use super::{Env, RunCtx, in_range};
 use crate::actions::ActionError;
 use crate::units::{Given, SizeSpec};
@@ -72,10 +74,13 @@ impl Default for DiskParams {
     }
 }
 
-impl DiskParams {
+impl ActionKind for DiskParams {
+    const TIMED: bool = false;
+    const RANGES: &'static [Range] = &[ranges::DISK_OPERATIONS, ranges::DISK_WRITE_RATIO];
+    const CHOICES: Choices = &[("pattern", &["random", "sequential"])];
     /// Range and safety checks: the scratch file (`operations × block_size` bytes) must fit under
     /// `actions.disk_max_bytes` and leave free space on the state directory's filesystem.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+    fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
         in_range("block_size", &self.block_size)?;
         super::ranges::DISK_WRITE_RATIO.check(self.write_ratio)?;
         super::ranges::DISK_OPERATIONS.check(self.operations as f64)?;
@@ -135,8 +140,12 @@ impl DiskParams {
     }
 
     /// Ends when the operations are done: no fixed duration.
-    pub fn duration(&self) -> Option<Duration> {
+    fn duration(&self) -> Option<Duration> {
         None
+    }
+
+    async fn run(self, ctx: RunCtx) -> Result<(), String> {
+        run(self, ctx).await
     }
 }
 

@@ -11,6 +11,7 @@ pub mod worker;
 
 pub use child::SUBCOMMAND;
 
+use super::kinds::ActionKind;
 use super::{ActionMetrics, Env, RunCtx, check_timing, in_range};
 use crate::actions::ActionError;
 use crate::telemetry::GaugeShare;
@@ -62,10 +63,10 @@ impl Default for MemoryParams {
     }
 }
 
-impl MemoryParams {
+impl ActionKind for MemoryParams {
     /// Range and safety checks; resolves `size` to bytes and refuses (422, with the figures)
     /// what would push available memory below the reserve.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+    fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
         in_range("size", &self.size)?;
         in_range("duration", &self.duration)?;
         in_range("ramp", &self.ramp)?;
@@ -90,6 +91,21 @@ impl MemoryParams {
         Ok(())
     }
 
+    /// Runs for `duration`.
+    fn duration(&self) -> Option<Duration> {
+        Some(self.duration.0)
+    }
+
+    fn timing(&mut self) -> Vec<&mut Given<HumanDuration>> {
+        vec![&mut self.duration, &mut self.ramp]
+    }
+
+    async fn run(self, ctx: RunCtx) -> Result<(), String> {
+        run(self, ctx).await
+    }
+}
+
+impl MemoryParams {
     /// Reserves the size against the budget `validate` read, with `pending` as it is now
     /// (`jolt_memory_target_bytes` − `jolt_memory_held_bytes`, reservations included): called
     /// under the registry's lock, so of two requests that each fit alone but not together,
@@ -106,11 +122,6 @@ impl MemoryParams {
         let share = GaugeShare::with(metrics.memory_target.clone(), size as i64);
         self.reservation = Some(Arc::new(share));
         Ok(())
-    }
-
-    /// Runs for `duration`.
-    pub fn duration(&self) -> Option<Duration> {
-        Some(self.duration.0)
     }
 }
 

@@ -5,6 +5,8 @@
 mod sender;
 mod sink;
 
+use super::kinds::{ActionKind, Choices};
+use super::ranges::{self, Range};
 use super::{Env, RunCtx, check_timing, in_range};
 use crate::actions::ActionError;
 use crate::units::{Given, HumanDuration};
@@ -56,9 +58,11 @@ impl Default for NetworkParams {
     }
 }
 
-impl NetworkParams {
+impl ActionKind for NetworkParams {
+    const RANGES: &'static [Range] = &[ranges::NETWORK_MBPS];
+    const CHOICES: Choices = &[("protocol", &["udp", "tcp"])];
     /// Range and safety checks.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+    fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
         in_range("duration", &self.duration)?;
         super::ranges::NETWORK_MBPS.check(self.mbps)?;
         if let Some(peer) = &self.peer {
@@ -82,8 +86,16 @@ impl NetworkParams {
     }
 
     /// Runs for `duration`.
-    pub fn duration(&self) -> Option<Duration> {
+    fn duration(&self) -> Option<Duration> {
         Some(self.duration.0)
+    }
+
+    fn timing(&mut self) -> Vec<&mut Given<HumanDuration>> {
+        vec![&mut self.duration]
+    }
+
+    async fn run(self, ctx: RunCtx) -> Result<(), String> {
+        run(self, ctx).await
     }
 }
 

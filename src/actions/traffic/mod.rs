@@ -13,6 +13,8 @@ mod stats;
 mod target;
 mod worker;
 
+use super::kinds::ActionKind;
+use super::ranges::Range;
 use super::{Env, RunCtx, check_timing, in_range, ranges};
 use crate::actions::ActionError;
 use crate::units::{Given, HumanDuration};
@@ -53,9 +55,14 @@ impl Default for TrafficParams {
     }
 }
 
-impl TrafficParams {
+impl ActionKind for TrafficParams {
+    const RANGES: &'static [Range] = &[
+        ranges::TRAFFIC_RPS,
+        ranges::TRAFFIC_RAMP_FROM,
+        ranges::TRAFFIC_MAX_IN_FLIGHT,
+    ];
     /// Range and safety checks; the target must be one of jolt's or allowlisted.
-    pub fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
+    fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
         in_range("duration", &self.duration)?;
         in_range("timeout", &self.timeout)?;
         ranges::TRAFFIC_RPS.check(self.rps)?;
@@ -75,8 +82,16 @@ impl TrafficParams {
     }
 
     /// Runs for `duration`.
-    pub fn duration(&self) -> Option<Duration> {
+    fn duration(&self) -> Option<Duration> {
         Some(self.duration.0)
+    }
+
+    fn timing(&mut self) -> Vec<&mut Given<HumanDuration>> {
+        vec![&mut self.duration]
+    }
+
+    async fn run(self, ctx: RunCtx) -> Result<(), String> {
+        run(self, ctx).await
     }
 }
 
