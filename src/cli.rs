@@ -39,9 +39,9 @@ pub enum Command {
     /// Upload a scenario file, run it and judge its checks (CI): exit 0 pass, 1 fail, 2 inconclusive
     Verify(client::verify::VerifyCmd),
     /// List scenario runs with their progress and current step
-    Runs(client::scenarios::RunsCmd),
+    Runs(client::runs::RunsCmd),
     /// Pause, resume or stop a scenario run
-    Run(client::scenarios::RunCmd),
+    Run(client::runs::RunCmd),
     /// A recorded run's report (html, md, json, csv, junit, promtool), or two runs compared
     Report(client::report::ReportCmd),
     /// Internal: the process that holds a memory action's memory (started by the daemon).
@@ -68,8 +68,8 @@ pub fn main() -> ExitCode {
         Some(Command::Scenarios(c)) => finish(plain(client::scenarios::scenarios(&c))),
         Some(Command::Scenario(c)) => finish(client::scenarios::scenario(&c)),
         Some(Command::Verify(c)) => finish(client::verify::verify(&c)),
-        Some(Command::Runs(c)) => finish(plain(client::scenarios::runs(&c))),
-        Some(Command::Run(c)) => finish(plain(client::scenarios::run(&c))),
+        Some(Command::Runs(c)) => finish(plain(client::runs::runs(&c))),
+        Some(Command::Run(c)) => finish(plain(client::runs::run(&c))),
         Some(Command::Report(c)) => finish(plain(client::report::report(&c))),
         Some(Command::MemoryWorker { max_bytes, parent }) => {
             crate::actions::memory::worker::main(max_bytes, parent)

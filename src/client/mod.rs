@@ -8,6 +8,7 @@ pub mod actions;
 pub mod events;
 pub mod fleet;
 pub mod report;
+pub mod runs;
 pub mod scenarios;
 pub mod table;
 pub mod verify;

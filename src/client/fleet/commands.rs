@@ -3,7 +3,7 @@
 
 use super::{Fleet, Outcome, failures};
 use crate::client::actions::{ACTION_HEADER, action_row, urlencode_path};
-use crate::client::scenarios::{RUN_HEADER, run_row};
+use crate::client::runs::{RUN_HEADER, run_row};
 use crate::client::table::{cell, render};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
