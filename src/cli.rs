@@ -81,7 +81,7 @@ pub fn main() -> ExitCode {
 fn serve(args: &ServeArgs) -> ExitCode {
     let config = match Config::load(args) {
         Ok(c) => c,
-        Err(e) => return fail(e),
+        Err(e) => return fail(e.into()),
     };
     crate::logging::init(config.log_format, &config.log_level);
     raise_open_files_limit();

@@ -4,12 +4,41 @@
 //! Every section lives in a plain serde struct with `deny_unknown_fields`, so a typo in a
 //! config file is an error that names the key rather than a silently ignored setting.
 
-use crate::merge::set;
-use anyhow::{Context, bail};
+use crate::merge::{Invalid, set};
 use clap::{Args, ValueEnum};
 use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+
+/// Why the configuration cannot be used; each message names the file or the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {}: {error}", path.display())]
+    Read {
+        /// The file named by `--config`.
+        path: PathBuf,
+        /// What the OS said.
+        error: std::io::Error,
+    },
+    /// The file is not valid YAML for the schema (serde names the key and line).
+    #[error("config file {}: {message}", path.display())]
+    Parse {
+        /// The file named by `--config`.
+        path: PathBuf,
+        /// serde's sentence.
+        message: String,
+    },
+    /// A value is out of range or contradicts another.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// The `control:` section (its token, its browser allowlists).
+    #[error(transparent)]
+    Control(#[from] crate::api::ControlConfigError),
+    /// The `collectors:` section (its checks still return `anyhow`).
+    #[error("{0:#}")]
+    Collectors(anyhow::Error),
+}
 
 /// Everything `jolt serve` needs, after merging all sources.
 #[derive(Debug, Clone, Deserialize)]
@@ -123,7 +152,7 @@ pub struct ServeArgs {
 
 impl Config {
     /// Merges file, environment and flags over the defaults and validates the result.
-    pub fn load(args: &ServeArgs) -> anyhow::Result<Config> {
+    pub fn load(args: &ServeArgs) -> Result<Config, ConfigError> {
         let mut cfg = match &args.config {
             Some(path) => Config::from_file(path)?,
             None => Config::default(),
@@ -147,24 +176,34 @@ impl Config {
     }
 
     /// Reads a YAML file; serde's messages name the unknown or invalid key and its line.
-    pub fn from_file(path: &Path) -> anyhow::Result<Config> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read config file {}", path.display()))?;
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_path_buf(),
+            error,
+        })?;
         if text.trim().is_empty() {
             return Ok(Config::default());
         }
-        serde_yaml_ng::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("config file {}: {e}", path.display()))
+        serde_yaml_ng::from_str(&text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 
     /// Checks what serde cannot: cross-field rules and value ranges.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         if self.log_level.trim().is_empty() {
-            bail!("log_level: must not be empty (try `info`)");
+            return Err(Invalid::new("log_level", "must not be empty (try `info`)").into());
         }
-        tracing_subscriber::EnvFilter::try_new(&self.log_level)
-            .map_err(|e| anyhow::anyhow!("log_level: `{}` is not a filter: {e}", self.log_level))?;
-        self.collectors.validate()?;
+        tracing_subscriber::EnvFilter::try_new(&self.log_level).map_err(|e| {
+            Invalid::new(
+                "log_level",
+                format!("`{}` is not a filter: {e}", self.log_level),
+            )
+        })?;
+        self.collectors
+            .validate()
+            .map_err(ConfigError::Collectors)?;
         self.control.validate(self.control_listen)?;
         self.actions.validate()?;
         self.services.validate()?;

@@ -1,6 +1,6 @@
 //! Limits of the action engine.
 
-use crate::merge::set;
+use crate::merge::{Invalid, set};
 use crate::units::{HumanDuration, SizeSpec};
 use clap::Args;
 use serde::Deserialize;
@@ -83,12 +83,12 @@ impl ActionsArgs {
 
 impl ActionsConfig {
     /// Range checks.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if self.max_active == 0 {
-            anyhow::bail!("actions.max_active: must be at least 1");
+            return Err(Invalid::new("actions.max_active", "must be at least 1"));
         }
         if self.history == 0 {
-            anyhow::bail!("actions.history: must be at least 1");
+            return Err(Invalid::new("actions.history", "must be at least 1"));
         }
         Ok(())
     }

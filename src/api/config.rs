@@ -1,8 +1,7 @@
 //! Security settings of the control listener.
 
-use crate::merge::set;
+use crate::merge::{Invalid, set};
 use crate::units::SizeSpec;
-use anyhow::bail;
 use clap::Args;
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -56,31 +55,59 @@ impl ControlConfig {
     }
 
     /// A control address off loopback needs a token or an explicit `--control-insecure`.
-    pub fn validate(&self, listen: SocketAddr) -> anyhow::Result<()> {
+    pub fn validate(&self, listen: SocketAddr) -> Result<(), ControlConfigError> {
         let token = self.resolve_token()?;
         if !listen.ip().is_loopback() && token.is_none() && !self.insecure {
-            bail!(
-                "control_listen: {listen} is not a loopback address; set a token \
-                 (--control-token-file or JOLT_CONTROL_TOKEN) or pass --control-insecure"
-            );
+            return Err(Invalid::new(
+                "control_listen",
+                format!(
+                    "{listen} is not a loopback address; set a token \
+                     (--control-token-file or JOLT_CONTROL_TOKEN) or pass --control-insecure"
+                ),
+            )
+            .into());
         }
         match self.body_limit {
             SizeSpec::Bytes(b) if b >= 1024 => {}
-            other => bail!("control.body_limit: must be at least 1KiB of bytes, not {other}"),
+            other => {
+                return Err(Invalid::new(
+                    "control.body_limit",
+                    format!("must be at least 1KiB of bytes, not {other}"),
+                )
+                .into());
+            }
         }
         if !self.rate_limit.is_finite() || self.rate_limit < 0.0 {
-            bail!(
-                "control.rate_limit: must be a number of requests per second >= 0 (0 = off), not {}",
-                self.rate_limit
-            );
+            return Err(Invalid::new(
+                "control.rate_limit",
+                format!(
+                    "must be a number of requests per second >= 0 (0 = off), not {}",
+                    self.rate_limit
+                ),
+            )
+            .into());
         }
         if self.rate_burst == 0 {
-            bail!("control.rate_burst: must be at least 1");
+            return Err(Invalid::new("control.rate_burst", "must be at least 1").into());
         }
         super::browser::BrowserPolicy::new(&self.allow_origin, &self.allowed_host)
-            .map_err(anyhow::Error::msg)?;
+            .map_err(ControlConfigError::Browser)?;
         Ok(())
     }
+}
+
+/// Why the `control:` section is not acceptable.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlConfigError {
+    /// The token could not be read.
+    #[error(transparent)]
+    Token(#[from] crate::token::TokenError),
+    /// A value is out of range or unsafe.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// An allowed origin or host name is not one.
+    #[error("{0}")]
+    Browser(String),
 }
 
 /// Flags of the control listener.

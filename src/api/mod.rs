@@ -23,7 +23,7 @@ mod security;
 mod stream;
 
 pub use alerts::AlertMetrics;
-pub use config::{ControlArgs, ControlConfig};
+pub use config::{ControlArgs, ControlConfig, ControlConfigError};
 pub use error::ApiError;
 pub use scenario_views::run_json;
 pub use scenarios::ScenariosDoc;

@@ -1,6 +1,6 @@
 //! Limits every listener applies to its connections (the `http:` config section).
 
-use crate::merge::set;
+use crate::merge::{Invalid, set};
 use crate::units::HumanDuration;
 use clap::Args;
 use serde::Deserialize;
@@ -56,15 +56,18 @@ impl HttpArgs {
 
 impl HttpConfig {
     /// Range checks.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if self.header_timeout.0 < Duration::from_millis(100) {
-            anyhow::bail!("http.header_timeout: must be at least 100ms");
+            return Err(Invalid::new(
+                "http.header_timeout",
+                "must be at least 100ms",
+            ));
         }
         if self.body_timeout.0 < Duration::from_millis(100) {
-            anyhow::bail!("http.body_timeout: must be at least 100ms");
+            return Err(Invalid::new("http.body_timeout", "must be at least 100ms"));
         }
         if self.max_connections == 0 {
-            anyhow::bail!("http.max_connections: must be at least 1");
+            return Err(Invalid::new("http.max_connections", "must be at least 1"));
         }
         Ok(())
     }

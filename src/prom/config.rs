@@ -1,6 +1,7 @@
 //! Where Prometheus and Alertmanager are (flags, `JOLT_*`, config keys), and the bits of
 //! their configuration files that verified scenarios need (intervals, group_wait).
 
+use crate::merge::Invalid;
 use clap::Args;
 use serde::Deserialize;
 use serde_yaml_ng::Value;
@@ -18,7 +19,7 @@ pub struct PromConfig {
 
 impl PromConfig {
     /// Checks the URLs are http(s).
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         for (key, url) in [
             ("prometheus_url", &self.prometheus_url),
             ("alertmanager_url", &self.alertmanager_url),
@@ -26,7 +27,10 @@ impl PromConfig {
             if let Some(u) = url
                 && !(u.starts_with("http://") || u.starts_with("https://"))
             {
-                anyhow::bail!("{key}: `{u}` is not an http:// or https:// URL");
+                return Err(Invalid::new(
+                    key,
+                    format!("`{u}` is not an http:// or https:// URL"),
+                ));
             }
         }
         Ok(())

@@ -2,9 +2,8 @@
 //! is when healthy, how much load each takes before requests queue, and the baseline traffic.
 
 use super::objective::{Objective, SloSpec};
-use crate::merge::set;
+use crate::merge::{Invalid, set};
 use crate::units::HumanDuration;
-use anyhow::bail;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -105,12 +104,15 @@ impl ServicesArgs {
 
 impl ServicesConfig {
     /// Range checks; errors name the key.
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if !(0.0..=1000.0).contains(&self.baseline_rps) {
-            bail!("services.baseline_rps: must be between 0 and 1000");
+            return Err(Invalid::new(
+                "services.baseline_rps",
+                "must be between 0 and 1000",
+            ));
         }
         if self.catalog.len() > 32 {
-            bail!("services.catalog: at most 32 services");
+            return Err(Invalid::new("services.catalog", "at most 32 services"));
         }
         for (name, s) in &self.catalog {
             let valid = !name.is_empty()
@@ -119,22 +121,40 @@ impl ServicesConfig {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_'
                 });
             if !valid {
-                bail!("services.catalog.{name}: a name is 1-32 of a-z, 0-9, '-' and '_'");
+                return Err(Invalid::new(
+                    format!("services.catalog.{name}"),
+                    "a name is 1-32 of a-z, 0-9, '-' and '_'",
+                ));
             }
             if RESERVED.contains(&name.as_str()) {
-                bail!("services.catalog.{name}: `{name}` is reserved for a built-in route");
+                return Err(Invalid::new(
+                    format!("services.catalog.{name}"),
+                    format!("`{name}` is reserved for a built-in route"),
+                ));
             }
             if s.latency.0 > Duration::from_secs(60) {
-                bail!("services.catalog.{name}.latency: at most 60s");
+                return Err(Invalid::new(
+                    format!("services.catalog.{name}.latency"),
+                    "at most 60s",
+                ));
             }
             if !(0.0..=3.0).contains(&s.spread) {
-                bail!("services.catalog.{name}.spread: must be between 0 and 3");
+                return Err(Invalid::new(
+                    format!("services.catalog.{name}.spread"),
+                    "must be between 0 and 3",
+                ));
             }
             if !(0.0..=1.0).contains(&s.error_ratio) {
-                bail!("services.catalog.{name}.error_ratio: must be between 0 and 1");
+                return Err(Invalid::new(
+                    format!("services.catalog.{name}.error_ratio"),
+                    "must be between 0 and 1",
+                ));
             }
             if !(1..=100_000).contains(&s.capacity) {
-                bail!("services.catalog.{name}.capacity: must be between 1 and 100000");
+                return Err(Invalid::new(
+                    format!("services.catalog.{name}.capacity"),
+                    "must be between 1 and 100000",
+                ));
             }
             s.slo.validate(&format!("services.catalog.{name}"))?;
         }

@@ -10,8 +10,8 @@
 //!   than 1 % of requests slower" (p99 above the objective) is ten times its normal tail.
 //! - error ratio: five times the healthy error ratio, at least 1 % and at most 50 %.
 
+use crate::merge::Invalid;
 use crate::units::HumanDuration;
-use anyhow::bail;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -63,16 +63,22 @@ impl Objective {
 
 impl SloSpec {
     /// Range checks; `key` names the entry in errors.
-    pub fn validate(&self, key: &str) -> anyhow::Result<()> {
+    pub fn validate(&self, key: &str) -> Result<(), Invalid> {
         if let Some(l) = self.latency
             && (l.0.is_zero() || l.0 > Duration::from_secs(60))
         {
-            bail!("{key}.slo.latency: must be above 0 and at most 60s");
+            return Err(Invalid::new(
+                format!("{key}.slo.latency"),
+                "must be above 0 and at most 60s",
+            ));
         }
         if let Some(e) = self.error_ratio
             && !(e > 0.0 && e <= 1.0)
         {
-            bail!("{key}.slo.error_ratio: must be above 0 and at most 1");
+            return Err(Invalid::new(
+                format!("{key}.slo.error_ratio"),
+                "must be above 0 and at most 1",
+            ));
         }
         Ok(())
     }
