@@ -69,11 +69,6 @@ where
         }
         self.mine = value;
     }
-
-    /// This holder's share now.
-    pub fn get(&self) -> N {
-        self.mine
-    }
 }
 
 impl<G, N, A> Drop for GaugeShare<G, N, A>

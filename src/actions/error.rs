@@ -57,14 +57,6 @@ impl ActionError {
         }
     }
 
-    /// Malformed, about one parameter.
-    pub fn malformed(field: impl Into<String>, message: impl Into<String>) -> Self {
-        ActionError::Malformed {
-            field: Some(field.into()),
-            message: message.into(),
-        }
-    }
-
     /// The parameter at fault, when there is one.
     pub fn field(&self) -> Option<&str> {
         match self {
