@@ -107,6 +107,12 @@ impl<T: Job> Registry<T> {
         Ok(job)
     }
 
+    /// Makes generated numbers continue after `highest` (ids recorded by an earlier process).
+    pub fn number_after(&self, highest: u64) {
+        let mut inner = self.lock();
+        inner.number = inner.number.max(highest);
+    }
+
     /// Moves a job to the history; returns the job the bound pushed out, if any.
     pub fn finish(&self, job: &Arc<T>) -> Option<Arc<T>> {
         let mut inner = self.lock();

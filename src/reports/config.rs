@@ -28,17 +28,26 @@ impl Default for ReportsConfig {
 
 impl ReportsConfig {
     /// A cap of zero would delete each bundle as it is written; URLs must be http(s).
-    pub fn validate(&self) -> anyhow::Result<()> {
+    pub fn validate(&self) -> Result<(), crate::merge::Invalid> {
         if self.keep == 0 {
-            anyhow::bail!("reports.keep: must be at least 1");
+            return Err(crate::merge::Invalid::new(
+                "reports.keep",
+                "must be at least 1",
+            ));
         }
         if self.max_bytes < 64 * 1024 {
-            anyhow::bail!("reports.max_bytes: must be at least 64 KiB");
+            return Err(crate::merge::Invalid::new(
+                "reports.max_bytes",
+                "must be at least 64 KiB",
+            ));
         }
         if let Some(u) = &self.grafana_url
             && !(u.starts_with("http://") || u.starts_with("https://"))
         {
-            anyhow::bail!("grafana_url: `{u}` is not an http:// or https:// URL");
+            return Err(crate::merge::Invalid::new(
+                "grafana_url",
+                format!("`{u}` is not an http:// or https:// URL"),
+            ));
         }
         Ok(())
     }
@@ -65,8 +74,8 @@ fn parse_size(s: &str) -> Result<u64, String> {
 impl ReportsArgs {
     /// Overrides the file's values with the flags that were given.
     pub fn apply(&self, cfg: &mut ReportsConfig) {
-        crate::config::set(&mut cfg.keep, self.reports_keep);
-        crate::config::set(&mut cfg.max_bytes, self.reports_max_bytes);
-        crate::config::set(&mut cfg.grafana_url, self.grafana_url.clone().map(Some));
+        crate::merge::set(&mut cfg.keep, self.reports_keep);
+        crate::merge::set(&mut cfg.max_bytes, self.reports_max_bytes);
+        crate::merge::set(&mut cfg.grafana_url, self.grafana_url.clone().map(Some));
     }
 }

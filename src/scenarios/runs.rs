@@ -114,8 +114,7 @@ impl Runs {
 
     /// Numbers new runs after `highest`, so a run never takes the id of a recorded past run.
     pub fn number_after(&self, highest: u64) {
-        let mut reg = self.registry.lock().expect("runs poisoned");
-        reg.next = reg.next.max(highest + 1);
+        self.registry.number_after(highest);
     }
 
     fn find(&self, id: &str) -> Result<Arc<Run>, ApiError> {
