@@ -7,7 +7,7 @@ use super::format::{ScenarioFile, clock};
 use super::verify::check::StepSpan;
 use crate::actions::{Kind, Params};
 use crate::units::HumanDuration;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::time::Duration;
 
 /// Longest name of a scenario.
