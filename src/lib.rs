@@ -4,6 +4,7 @@ pub mod actions;
 pub mod api;
 pub mod cli;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod events;
 pub mod listener;

@@ -2,9 +2,10 @@
 //! registry's lock), a task per action under a child of one root token, and the bounded
 //! history of finished ones (`crate::registry`).
 
-use super::entry::{ActionView, Clock, Entry, State, Status};
+use super::entry::{ActionView, Entry, State, Status};
 use super::metrics::{KindLabels, OutcomeLabels};
 use super::{ActionError, ActionMetrics, ActionsConfig, Params, RunCtx};
+use crate::clock::ActiveClock;
 use crate::events::{Events, Severity};
 use crate::metrics::host::Paths;
 use crate::registry::Registry;
@@ -12,7 +13,7 @@ use serde_json::json;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -111,11 +112,7 @@ impl Engine {
                 duration,
                 cancel: parent.unwrap_or(&self.root).child_token(),
                 paused: watch::Sender::new(false),
-                clock: Mutex::new(Clock {
-                    started: Instant::now(),
-                    paused_total: Duration::ZERO,
-                    paused_since: None,
-                }),
+                clock: Mutex::new(ActiveClock::start()),
                 status: Mutex::new(Status {
                     state: State::Running,
                     progress: 0.0,
@@ -198,10 +195,7 @@ impl Engine {
         }
         {
             // Freeze the active clock at the end: a finished action's elapsed time stays put.
-            let mut clock = entry.clock.lock().expect("clock poisoned");
-            if clock.paused_since.is_none() {
-                clock.paused_since = Some(Instant::now());
-            }
+            entry.clock.lock().expect("clock poisoned").stop();
         }
         let m = &self.env.metrics;
         let kind = entry.kind.as_str();
@@ -298,15 +292,11 @@ impl Engine {
             return Ok(());
         }
         let mut clock = entry.clock.lock().expect("clock poisoned");
-        match (paused, clock.paused_since) {
-            (true, None) => clock.paused_since = Some(Instant::now()),
-            (false, Some(since)) => {
-                clock.paused_total += since.elapsed();
-                clock.paused_since = None;
-            }
-            _ => return Ok(()),
-        }
+        let changed = if paused { clock.stop() } else { clock.go() };
         drop(clock);
+        if !changed {
+            return Ok(());
+        }
         entry.paused.send_replace(paused);
         Ok(())
     }

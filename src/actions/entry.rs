@@ -3,9 +3,10 @@
 
 use super::Kind;
 use super::metrics::{IdLabels, InfoLabels};
+use crate::clock::ActiveClock;
 use serde::Serialize;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -43,21 +44,6 @@ pub(super) struct Status {
     pub finished_at: Option<SystemTime>,
 }
 
-/// Active time: wall time since start minus paused spans.
-pub(super) struct Clock {
-    pub(super) started: Instant,
-    pub(super) paused_total: Duration,
-    pub(super) paused_since: Option<Instant>,
-}
-
-impl Clock {
-    pub fn active(&self) -> Duration {
-        let now = self.paused_since.unwrap_or_else(Instant::now);
-        now.duration_since(self.started)
-            .saturating_sub(self.paused_total)
-    }
-}
-
 /// One action, running or finished.
 pub struct Entry {
     pub(super) id: String,
@@ -68,7 +54,7 @@ pub struct Entry {
     pub(super) duration: Option<Duration>,
     pub(super) cancel: CancellationToken,
     pub(super) paused: watch::Sender<bool>,
-    pub(super) clock: Mutex<Clock>,
+    pub(super) clock: Mutex<ActiveClock>,
     pub(super) status: Mutex<Status>,
     /// Flips to true once the task has finished and cleaned up.
     pub(super) done: watch::Sender<bool>,

@@ -237,6 +237,8 @@ impl From<crate::scenarios::ScenarioError> for ApiError {
             S::UnknownScenario(_) => ApiError::NotFound(format!("{e}; GET /scenarios lists them")),
             S::Builtin(_) => ApiError::Conflict(format!("{e}; PUT it under another name")),
             S::NotNow { .. } => ApiError::Conflict(e.to_string()),
+            S::UnknownRun(_) => ApiError::NotFound(format!("{e}; GET /runs lists them")),
+            S::RunIdTaken(_) | S::Ended(_) => ApiError::Conflict(e.to_string()),
             S::Save { .. } => ApiError::Internal(e.to_string()),
             S::Verify(v) => v.into(),
             S::Action(a) => action_refusal(a),

@@ -237,7 +237,7 @@ pub async fn run(
             .find(|v| v["id"] == id.as_str())
         {
             Some(v) => Ok(Json(v)),
-            None => Err(e),
+            None => Err(e.into()),
         },
     }
 }

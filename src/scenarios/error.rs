@@ -40,6 +40,15 @@ pub enum ScenarioError {
         /// Why not.
         why: String,
     },
+    /// No run has this id (live or in the bounded history).
+    #[error("no run with id `{0}`")]
+    UnknownRun(String),
+    /// A run asked for an id another run has.
+    #[error("a run with id `{0}` exists already; choose another id")]
+    RunIdTaken(String),
+    /// The run has ended already: there is nothing left to stop.
+    #[error("run {0} already ended; nothing to stop")]
+    Ended(String),
     /// A custom scenario could not be written to its directory.
     #[error("cannot save scenario {name}: {message}")]
     Save {

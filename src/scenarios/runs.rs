@@ -1,13 +1,13 @@
 //! The run registry: starts runs on their own tasks (children of the root token), lists them,
 //! pauses, resumes and stops them, and keeps a bounded history of finished ones.
 
+use super::error::ScenarioError;
 use super::model::Scenario;
-use super::run::{Outputs, Run, RunView};
+use super::run::{Outputs, Run, RunSnapshot};
 use super::runner::drive;
 use super::schedule::Schedule;
 use super::verify::{Verification, follow, forget};
 use crate::actions::Engine;
-use crate::api::ApiError;
 use crate::registry::Registry;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,7 +56,7 @@ impl Runs {
         scenario: Arc<Scenario>,
         speed: f64,
         schedule: Schedule,
-    ) -> Result<RunView, ApiError> {
+    ) -> Result<RunSnapshot, ScenarioError> {
         self.start_verified(scenario, speed, schedule, None)
     }
 
@@ -67,13 +67,11 @@ impl Runs {
         speed: f64,
         schedule: Schedule,
         verify: Option<Arc<Verification>>,
-    ) -> Result<RunView, ApiError> {
-        crate::actions::ranges::RUN_SPEED.check(speed)?;
-        let taken = |id: &str| {
-            ApiError::Conflict(format!(
-                "a run with id `{id}` exists already; choose another id"
-            ))
-        };
+    ) -> Result<RunSnapshot, ScenarioError> {
+        crate::actions::ranges::RUN_SPEED
+            .check(speed)
+            .map_err(|e| ScenarioError::Action(Box::new(e)))?;
+        let taken = |id: &str| ScenarioError::RunIdTaken(id.to_owned());
         let run = self.registry.admit(|slots| {
             let id = match schedule.id {
                 Some(id) if slots.contains(&id) => return Err(taken(&id)),
@@ -88,7 +86,7 @@ impl Runs {
             Ok(run.with_verify(verify.clone()))
         })?;
         run.announce();
-        let view = run.view();
+        let view = run.snapshot();
         if let Some(v) = verify {
             self.tasks
                 .spawn(follow(run.clone(), v, self.out.clone(), self.root.clone()));
@@ -117,47 +115,46 @@ impl Runs {
         self.registry.number_after(highest);
     }
 
-    fn find(&self, id: &str) -> Result<Arc<Run>, ApiError> {
-        self.registry.find(id).map(|(run, _)| run).ok_or_else(|| {
-            ApiError::NotFound(format!("no run with id `{id}`; GET /runs lists them"))
-        })
+    fn find(&self, id: &str) -> Result<Arc<Run>, ScenarioError> {
+        self.registry
+            .find(id)
+            .map(|(run, _)| run)
+            .ok_or_else(|| ScenarioError::UnknownRun(id.to_owned()))
     }
 
     /// Every run, newest first.
-    pub fn list(&self) -> Vec<RunView> {
+    pub fn list(&self) -> Vec<RunSnapshot> {
         let runs = self.registry.newest_first();
-        runs.iter().map(|r| r.view()).collect()
+        runs.iter().map(|r| r.snapshot()).collect()
     }
 
     /// One run.
-    pub fn get(&self, id: &str) -> Result<RunView, ApiError> {
-        self.find(id).map(|r| r.view())
+    pub fn get(&self, id: &str) -> Result<RunSnapshot, ScenarioError> {
+        self.find(id).map(|r| r.snapshot())
     }
 
     /// Pauses a running run and its actions.
-    pub fn pause(&self, id: &str) -> Result<RunView, ApiError> {
+    pub fn pause(&self, id: &str) -> Result<RunSnapshot, ScenarioError> {
         let run = self.find(id)?;
         run.pause(&self.engine)?;
-        Ok(run.view())
+        Ok(run.snapshot())
     }
 
     /// Resumes a paused run and its actions.
-    pub fn resume(&self, id: &str) -> Result<RunView, ApiError> {
+    pub fn resume(&self, id: &str) -> Result<RunSnapshot, ScenarioError> {
         let run = self.find(id)?;
         run.resume(&self.engine)?;
-        Ok(run.view())
+        Ok(run.snapshot())
     }
 
     /// Stops a run and its actions; answers once they have cleaned up (bounded).
-    pub async fn stop(&self, id: &str) -> Result<RunView, ApiError> {
+    pub async fn stop(&self, id: &str) -> Result<RunSnapshot, ScenarioError> {
         let run = self.find(id)?;
         if run.is_done() || run.token.is_cancelled() {
-            return Err(ApiError::Conflict(format!(
-                "run {id} already ended; nothing to stop"
-            )));
+            return Err(ScenarioError::Ended(id.to_owned()));
         }
         run.token.cancel();
         run.wait_done(STOP_WAIT).await;
-        Ok(run.view())
+        Ok(run.snapshot())
     }
 }

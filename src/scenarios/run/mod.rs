@@ -10,13 +10,14 @@ mod snapshot;
 
 pub use effects::Outputs;
 pub use machine::{RunState, StepState, StepStatus};
-pub use snapshot::{RunSnapshot, RunView};
+pub use snapshot::RunSnapshot;
 
 use super::actions::Actions;
 use super::error::ScenarioError;
 use super::model::Scenario;
 use super::verify::Verification;
 use crate::actions::State;
+use crate::clock::ActiveClock;
 use machine::{Event, Machine, Refusal, Transition};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
@@ -24,37 +25,9 @@ use tokio::sync::watch;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// Active time: wall time since start minus paused spans (tokio time, so tests can pause
-/// it). The same bookkeeping as an action's clock; pausing and freezing share `stop`.
-struct Clock {
-    started: Instant,
-    paused_total: Duration,
-    paused_since: Option<Instant>,
-}
-
-impl Clock {
-    fn active(&self) -> Duration {
-        let now = self.paused_since.unwrap_or_else(Instant::now);
-        now.duration_since(self.started)
-            .saturating_sub(self.paused_total)
-    }
-
-    /// Stops the clock (a pause, or the run's end); stopping a stopped clock changes nothing.
-    fn stop(&mut self) {
-        self.paused_since.get_or_insert_with(Instant::now);
-    }
-
-    /// Starts it again after a pause.
-    fn go(&mut self) {
-        if let Some(since) = self.paused_since.take() {
-            self.paused_total += since.elapsed();
-        }
-    }
-}
-
 struct Status {
     machine: Machine,
-    clock: Clock,
+    clock: ActiveClock,
     ended_at: Option<SystemTime>,
     /// When the timeline began (for a scheduled run, set when `start_at` arrives).
     started_at: SystemTime,
@@ -110,11 +83,7 @@ impl Run {
             start_at: None,
             status: Mutex::new(Status {
                 machine: Machine::new(notes, true),
-                clock: Clock {
-                    started: Instant::now(),
-                    paused_total: Duration::ZERO,
-                    paused_since: None,
-                },
+                clock: ActiveClock::start(),
                 ended_at: None,
                 started_at: SystemTime::now(),
             }),
@@ -131,7 +100,7 @@ impl Run {
         let delay = at.duration_since(SystemTime::now()).unwrap_or_default();
         self.start_at = Some(at);
         let st = self.status.get_mut().expect("run status poisoned");
-        st.clock.started = Instant::now() + delay;
+        st.clock.restart_at(Instant::now() + delay);
         st.started_at = at;
         st.machine.begun = false;
         self
@@ -140,7 +109,7 @@ impl Run {
     /// Starts the timeline now: the moment a scheduled run's `start_at` arrived.
     pub(super) fn begin(&self) {
         let mut st = self.lock();
-        st.clock.started = Instant::now();
+        st.clock.restart_at(Instant::now());
         st.started_at = SystemTime::now();
         let _ = st.machine.on(Event::Begin);
     }
@@ -352,11 +321,6 @@ impl Run {
             error: st.machine.error.clone(),
             verify: self.verify.as_ref().map(|v| v.snapshot()),
         }
-    }
-
-    /// The same as [`snapshot`](Self::snapshot), under the name the run registry uses.
-    pub fn view(&self) -> RunSnapshot {
-        self.snapshot()
     }
 }
 

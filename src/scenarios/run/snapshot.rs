@@ -35,6 +35,3 @@ pub struct RunSnapshot {
     /// The checks of a verified run and what they found.
     pub verify: Option<VerifySnapshot>,
 }
-
-/// The name the run registry (`runs.rs`) uses for a snapshot.
-pub type RunView = RunSnapshot;
