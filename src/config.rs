@@ -34,7 +34,7 @@ pub enum ConfigError {
     Invalid(#[from] Invalid),
     /// The `control:` section (its token, its browser allowlists).
     #[error(transparent)]
-    Control(#[from] crate::api::ControlConfigError),
+    Control(#[from] crate::control::ControlConfigError),
     /// The `collectors:` section (its checks still return `anyhow`).
     #[error("{0:#}")]
     Collectors(anyhow::Error),
@@ -60,7 +60,7 @@ pub struct Config {
     /// Host collectors: which run and what they skip.
     pub collectors: crate::metrics::host::HostConfig,
     /// Control API security and limits.
-    pub control: crate::api::ControlConfig,
+    pub control: crate::control::ControlConfig,
     /// Action engine limits.
     pub actions: crate::actions::ActionsConfig,
     /// Where custom scenarios live.
@@ -135,7 +135,7 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub collectors: crate::metrics::host::HostArgs,
     #[command(flatten)]
-    pub control: crate::api::ControlArgs,
+    pub control: crate::control::ControlArgs,
     #[command(flatten)]
     pub actions: crate::actions::ActionsArgs,
     #[command(flatten)]

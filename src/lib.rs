@@ -6,6 +6,7 @@ pub mod cli;
 pub mod client;
 pub mod clock;
 pub mod config;
+pub mod control;
 pub mod events;
 pub mod listener;
 pub mod logging;

@@ -13,6 +13,7 @@
 //! no `Sec-Fetch-*` and are not affected by the origin rule.
 
 use super::ApiError;
+use crate::control::{BrowserLists, browser_lists};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, header};
 use axum::middleware::Next;
@@ -60,27 +61,7 @@ pub struct BrowserPolicy {
 impl BrowserPolicy {
     /// A policy from the config's lists; fails on an entry that is not an origin or a name.
     pub fn new(origins: &[String], hosts: &[String]) -> Result<BrowserPolicy, String> {
-        let origins = origins
-            .iter()
-            .map(|o| normalise_origin(o))
-            .collect::<Result<Vec<_>, _>>()?;
-        let hosts = hosts
-            .iter()
-            .map(|h| {
-                let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
-                let bare = h.strip_prefix('.').unwrap_or(&h);
-                if bare.is_empty()
-                    || !bare
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
-                {
-                    return Err(format!(
-                        "control.allowed_host: {h:?} is not a host name (no port, no scheme)"
-                    ));
-                }
-                Ok(h)
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let BrowserLists { origins, hosts } = browser_lists(origins, hosts)?;
         Ok(BrowserPolicy {
             origins: origins.into(),
             hosts: hosts.into(),
@@ -144,45 +125,6 @@ impl BrowserPolicy {
         });
         if listed { Ok(()) } else { Err(refuse(&name)) }
     }
-}
-
-/// `scheme://host[:port]`, lower case, default port and trailing slash dropped; `*` and
-/// `null` are refused (CORS must echo one known origin).
-fn normalise_origin(raw: &str) -> Result<String, String> {
-    let bad = |why: &str| {
-        Err(format!(
-            "control.allow_origin: {raw:?} {why}; write an origin such as http://localhost:3000"
-        ))
-    };
-    let o = raw.trim().trim_end_matches('/').to_ascii_lowercase();
-    if o == "*" || o == "null" {
-        return bad("would let any web page load this host");
-    }
-    let Ok(uri) = o.parse::<axum::http::Uri>() else {
-        return bad("is not an origin");
-    };
-    let (Some(scheme), Some(auth)) = (uri.scheme_str(), uri.authority()) else {
-        return bad("needs a scheme and a host");
-    };
-    if !matches!(scheme, "http" | "https")
-        || !matches!(uri.path(), "" | "/")
-        || uri.query().is_some()
-    {
-        return bad("must be http(s)://host[:port] with no path");
-    }
-    if auth.as_str().contains('@') {
-        return bad("must not carry user information");
-    }
-    let default = matches!(
-        (scheme, auth.port_u16()),
-        ("http", Some(80)) | ("https", Some(443))
-    );
-    let host_port = if default {
-        auth.host().to_string()
-    } else {
-        auth.as_str().to_string()
-    };
-    Ok(format!("{scheme}://{host_port}"))
 }
 
 /// Middleware: 403 JSON unless [`BrowserPolicy::check`] passes.

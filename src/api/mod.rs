@@ -4,7 +4,6 @@ mod actions;
 mod alerts;
 mod auth;
 mod browser;
-mod config;
 mod error;
 mod events;
 mod help;
@@ -22,8 +21,8 @@ pub mod scrape;
 mod security;
 mod stream;
 
+pub use crate::control::{ControlArgs, ControlConfig, ControlConfigError};
 pub use alerts::AlertMetrics;
-pub use config::{ControlArgs, ControlConfig, ControlConfigError};
 pub use error::ApiError;
 pub use scenario_views::run_json;
 pub use scenarios::ScenariosDoc;

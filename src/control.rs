@@ -1,4 +1,5 @@
-//! Security settings of the control listener.
+//! Settings of the control listener (token, browser guard): a config section of its own, below
+//! both the config merge and the API that enforces them.
 
 use crate::merge::{Invalid, set};
 use crate::units::SizeSpec;
@@ -90,7 +91,7 @@ impl ControlConfig {
         if self.rate_burst == 0 {
             return Err(Invalid::new("control.rate_burst", "must be at least 1").into());
         }
-        super::browser::BrowserPolicy::new(&self.allow_origin, &self.allowed_host)
+        browser_lists(&self.allow_origin, &self.allowed_host)
             .map_err(ControlConfigError::Browser)?;
         Ok(())
     }
@@ -176,4 +177,80 @@ impl ControlArgs {
             cfg.allowed_host = self.control_allowed_host.clone();
         }
     }
+}
+
+/// The browser guard's lists as the API enforces them: origins as `scheme://host[:port]` in
+/// lower case, host names in lower case without a trailing dot (a leading `.` matches any
+/// subdomain). Parsed here so a bad entry is refused with the rest of the config.
+pub struct BrowserLists {
+    /// Origins that may call the API from a browser.
+    pub origins: Vec<String>,
+    /// Extra host names jolt answers to.
+    pub hosts: Vec<String>,
+}
+
+/// Normalises `control.allow_origin` and `control.allowed_host`; fails on an entry that is not
+/// an origin or a host name.
+pub fn browser_lists(origins: &[String], hosts: &[String]) -> Result<BrowserLists, String> {
+    let origins = origins
+        .iter()
+        .map(|o| normalise_origin(o))
+        .collect::<Result<Vec<_>, _>>()?;
+    let hosts = hosts
+        .iter()
+        .map(|h| {
+            let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
+            let bare = h.strip_prefix('.').unwrap_or(&h);
+            if bare.is_empty()
+                || !bare
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+            {
+                return Err(format!(
+                    "control.allowed_host: {h:?} is not a host name (no port, no scheme)"
+                ));
+            }
+            Ok(h)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(BrowserLists { origins, hosts })
+}
+
+/// `scheme://host[:port]`, lower case, default port and trailing slash dropped; `*` and
+/// `null` are refused (CORS must echo one known origin).
+fn normalise_origin(raw: &str) -> Result<String, String> {
+    let bad = |why: &str| {
+        Err(format!(
+            "control.allow_origin: {raw:?} {why}; write an origin such as http://localhost:3000"
+        ))
+    };
+    let o = raw.trim().trim_end_matches('/').to_ascii_lowercase();
+    if o == "*" || o == "null" {
+        return bad("would let any web page load this host");
+    }
+    let Ok(uri) = o.parse::<http::Uri>() else {
+        return bad("is not an origin");
+    };
+    let (Some(scheme), Some(auth)) = (uri.scheme_str(), uri.authority()) else {
+        return bad("needs a scheme and a host");
+    };
+    if !matches!(scheme, "http" | "https")
+        || !matches!(uri.path(), "" | "/")
+        || uri.query().is_some()
+    {
+        return bad("must be http(s)://host[:port] with no path");
+    }
+    if auth.as_str().contains('@') {
+        return bad("must not carry user information");
+    }
+    let default = matches!(
+        (scheme, auth.port_u16()),
+        ("http", Some(80)) | ("https", Some(443))
+    );
+    let host_port = if default {
+        auth.host().to_string()
+    } else {
+        auth.as_str().to_string()
+    };
+    Ok(format!("{scheme}://{host_port}"))
 }
