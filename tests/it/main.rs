@@ -16,6 +16,7 @@ mod actions_network;
 mod actions_traffic;
 mod alertmanager_host;
 mod api;
+mod architecture;
 mod browser;
 mod browser_chromium;
 mod cli;
