@@ -191,8 +191,10 @@ impl JsonSchema for DurationText {
 pub struct ActionSpec {
     /// The action kind.
     pub kind: Kind,
-    /// The parameters as written; decoded by the engine's decoder when the step starts.
+    /// The parameters as written (what the API shows).
     pub params: Map<String, Value>,
+    /// The same, decoded once by the engine's decoder while the file is read.
+    pub decoded: Params,
 }
 
 impl Serialize for ActionSpec {
@@ -222,9 +224,13 @@ impl<'de> Deserialize<'de> for ActionSpec {
                 ));
             }
         };
-        Params::from_value(kind, &Value::Object(params.clone()))
+        let decoded = Params::from_value(kind, &Value::Object(params.clone()))
             .map_err(|e| D::Error::custom(format!("{kind} action: {e}")))?;
-        Ok(ActionSpec { kind, params })
+        Ok(ActionSpec {
+            kind,
+            params,
+            decoded,
+        })
     }
 }
 

@@ -45,8 +45,11 @@ pub struct Step {
     pub duration: Duration,
     /// Action kind.
     pub kind: Kind,
-    /// Parameters as written, minus `duration` (the step's length replaces it).
+    /// Parameters as written, minus `duration` (the step's length replaces it): what the API
+    /// shows.
     pub params: Map<String, Value>,
+    /// The parameters decoded once, when the file was read.
+    pub action: Params,
     /// The story at this point.
     pub note: Option<String>,
     /// The kind has its own `duration` (it ends by itself); otherwise the runner stops it.
@@ -60,13 +63,12 @@ impl Step {
     }
 
     /// The action's parameters with the step's length and ramps compressed by `speed`.
-    pub fn params(&self, speed: f64) -> Result<Params, ScenarioError> {
-        let mut params = Params::from_value(self.kind, &Value::Object(self.params.clone()))
-            .map_err(|e| ScenarioError::Action(e.into()))?;
+    pub fn params(&self, speed: f64) -> Params {
+        let mut params = self.action.clone();
         if self.timed {
             params = params.with_duration(self.duration);
         }
-        Ok(params.scaled(speed))
+        params.scaled(speed)
     }
 }
 
@@ -188,10 +190,11 @@ pub fn compile(
             duration,
             kind: spec.action.kind,
             params,
+            action: spec.action.decoded,
             note: spec.note.filter(|n| !n.trim().is_empty()),
             timed,
         };
-        let mut resolved = step.params(1.0)?;
+        let mut resolved = step.params(1.0);
         if !matches!(step.kind, Kind::Memory | Kind::Disk) {
             // Memory and disk checks depend on what is free right now: they run at start.
             check(&mut resolved).map_err(|source| ScenarioError::StepAction {

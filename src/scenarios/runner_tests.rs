@@ -105,6 +105,9 @@ fn step(number: usize, at: u64, duration: u64, params: serde_json::Value) -> Ste
     let mut params = params.as_object().unwrap().clone();
     let kind =
         crate::actions::Kind::parse(params.remove("kind").unwrap().as_str().unwrap()).unwrap();
+    let action =
+        crate::actions::Params::from_value(kind, &serde_json::Value::Object(params.clone()))
+            .expect("test step params decode");
     Step {
         number,
         id: None,
@@ -112,6 +115,7 @@ fn step(number: usize, at: u64, duration: u64, params: serde_json::Value) -> Ste
         duration: Duration::from_secs(duration),
         kind,
         params,
+        action,
         note: Some(format!("note {number}")),
         timed: kind != crate::actions::Kind::Disk,
     }

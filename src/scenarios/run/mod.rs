@@ -155,11 +155,13 @@ impl Run {
         if self.state() != RunState::Running {
             return StepStart::Deferred;
         }
-        let started = self.scenario.steps[i].params(self.speed).and_then(|p| {
-            actions
-                .start(p, &self.id, &self.token)
-                .map_err(ScenarioError::Action)
-        });
+        let started = actions
+            .start(
+                self.scenario.steps[i].params(self.speed),
+                &self.id,
+                &self.token,
+            )
+            .map_err(ScenarioError::Action);
         let event = match &started {
             Ok(id) => Event::Started {
                 step: i,

@@ -81,6 +81,8 @@ fn new_run() -> (Arc<Run>, Events) {
         duration: Duration::from_secs(30),
         kind: Kind::Cpu,
         params: Default::default(),
+        action: crate::actions::Params::from_value(Kind::Cpu, &serde_json::json!({}))
+            .expect("cpu defaults decode"),
         note: Some(format!("note {number}")),
         timed: true,
     };
