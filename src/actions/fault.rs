@@ -49,6 +49,11 @@ impl Default for FaultParams {
 }
 
 impl ActionKind for FaultParams {
+    /// Faults change a simulated service: its own series show them.
+    type Metrics = ();
+
+    fn metrics(_: &mut prometheus_client::registry::Registry) {}
+
     const RANGES: &'static [Range] = &[ranges::FAULT_ERROR_RATE, ranges::FAULT_CAPACITY];
     /// Range checks; the service must exist.
     fn validate(&mut self, env: &Env) -> Result<(), ActionError> {

@@ -1,13 +1,15 @@
 //! The registration table of action kinds. Each kind implements [`ActionKind`] in its own
 //! file (its parameters with their defaults, its ranges and words, its validation, its
-//! runner); [`kinds!`] below lists them once, and from that list come the [`Params`] enum and
-//! every dispatch over kinds. Adding a kind: its file, a variant in `Kind`, a line here.
+//! metrics, its runner); [`kinds!`] lists them once (in `params.rs`), and from that list come
+//! the [`Kind`] enum, the [`Params`] enum, the kinds' metrics and every dispatch over kinds.
+//! Adding a kind: its file and a line in the table.
 //!
 //! [`Params`]: super::Params
 
 use super::ranges::Range;
 use super::{ActionError, Env, RunCtx};
 use crate::units::{Given, HumanDuration};
+use prometheus_client::registry::Registry;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -26,6 +28,13 @@ pub trait ActionKind: Serialize + DeserializeOwned + Send + Sized + 'static {
     /// Its parameters that take one of a few words (serde enums), for the schemas.
     const CHOICES: Choices = &[];
 
+    /// Its own series (targets, achieved figures, counters), shared by its running actions.
+    type Metrics: Clone + Send + Sync + 'static;
+
+    /// Creates and registers its series; counters start at 0 so `rate()` works from the
+    /// first scrape.
+    fn metrics(registry: &mut Registry) -> Self::Metrics;
+
     /// Range and safety checks against the host (`ActionError::Invalid`), resolving relative
     /// values (a percentage of memory to bytes).
     fn validate(&mut self, env: &Env) -> Result<(), ActionError>;
@@ -43,9 +52,47 @@ pub trait ActionKind: Serialize + DeserializeOwned + Send + Sized + 'static {
     fn run(self, ctx: RunCtx) -> impl Future<Output = Result<(), String>> + Send;
 }
 
-/// The table: `Variant => params type`, one line per kind, in documentation order.
+/// The table: `Variant(name) => params type`, one line per kind (with its doc line), in
+/// documentation order; `name` is the kind as the API and the `kind` label write it.
 macro_rules! kinds {
-    ($($variant:ident => $ty:ty),* $(,)?) => {
+    ($($(#[$doc:meta])* $variant:ident($name:ident) => $ty:ty),* $(,)?) => {
+        /// An action kind, as it appears in `POST /actions/{kind}` and in the `kind` label.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum Kind {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Kind {
+            /// Every kind, in documentation order.
+            pub const ALL: [Kind; [$(stringify!($variant)),*].len()] = [$(Kind::$variant),*];
+
+            /// The lowercase name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Kind::$variant => stringify!($name),)*
+                }
+            }
+        }
+
+        /// Each kind's own series.
+        #[derive(Clone)]
+        pub struct KindMetrics {
+            $(
+                #[doc = concat!("The series of [`", stringify!($ty), "`].")]
+                pub $name: <$ty as ActionKind>::Metrics,
+            )*
+        }
+
+        impl KindMetrics {
+            /// Creates and registers every kind's series, in table order.
+            pub fn new(registry: &mut prometheus_client::registry::Registry) -> Self {
+                KindMetrics {
+                    $($name: <$ty as ActionKind>::metrics(registry),)*
+                }
+            }
+        }
+
         /// The parameters of one action, resolved by `validate`.
         #[derive(Debug, Clone)]
         pub enum Params {

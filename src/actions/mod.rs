@@ -2,8 +2,9 @@
 //!
 //! A kind is a `…Params` struct (the contract's parameters with their defaults, deserialized
 //! with unknown fields rejected), a `validate` that resolves and range-checks them against
-//! the host, and an async `run` that produces the load until its time is up or its
-//! cancellation token fires, cleaning up everything it made before returning.
+//! the host, its own series (`metrics`), and an async `run` that produces the load until its
+//! time is up or its cancellation token fires, cleaning up everything it made before
+//! returning. The `kinds!` table in `params.rs` lists them once.
 
 mod config;
 mod context;
@@ -29,7 +30,6 @@ pub use context::RunCtx;
 pub use engine::{Engine, Env};
 pub use entry::{ActionView, State};
 pub use error::{ActionError, in_range};
-pub use kind::Kind;
 pub use kinds::{ActionKind, Choices};
 pub use metrics::ActionMetrics;
-pub use params::{Params, Source, check_timing};
+pub use params::{Kind, KindMetrics, Params, Source, check_timing};

@@ -6,7 +6,7 @@ use super::ActionError;
 use super::engine::Env;
 use super::kinds::{ActionKind, Choices, DecodeAny, kinds};
 use super::ranges::Range;
-use super::{ActionMetrics, Kind, RunCtx, cpu, disk, fault, memory, network, traffic};
+use super::{ActionMetrics, RunCtx, cpu, disk, fault, memory, network, traffic};
 use crate::strict_json::JsonError;
 use crate::units::{Given, HumanDuration};
 use serde::de::DeserializeOwned;
@@ -22,12 +22,18 @@ pub enum Source<'a> {
 }
 
 kinds! {
-    Cpu => cpu::CpuParams,
-    Memory => memory::MemoryParams,
-    Disk => disk::DiskParams,
-    Traffic => traffic::TrafficParams,
-    Network => network::NetworkParams,
-    Fault => fault::FaultParams,
+    /// Busy CPU.
+    Cpu(cpu) => cpu::CpuParams,
+    /// Resident memory.
+    Memory(memory) => memory::MemoryParams,
+    /// Disk reads and writes.
+    Disk(disk) => disk::DiskParams,
+    /// HTTP requests at a rate.
+    Traffic(traffic) => traffic::TrafficParams,
+    /// Bytes at a bit rate.
+    Network(network) => network::NetworkParams,
+    /// Latency, errors or downtime in a simulated service.
+    Fault(fault) => fault::FaultParams,
 }
 
 /// Text from a request.

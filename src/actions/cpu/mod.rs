@@ -2,6 +2,7 @@
 //! adding a fixed share per worker (open loop, like `stress-ng --cpu-load`).
 
 mod control;
+pub mod metrics;
 mod workers;
 
 pub use workers::THREAD_PREFIX;
@@ -64,6 +65,12 @@ impl Default for CpuParams {
 }
 
 impl ActionKind for CpuParams {
+    type Metrics = metrics::CpuMetrics;
+
+    fn metrics(registry: &mut prometheus_client::registry::Registry) -> Self::Metrics {
+        metrics::CpuMetrics::register(registry)
+    }
+
     const RANGES: &'static [Range] = &[ranges::CPU_PERCENT, ranges::CPU_CORES];
     const CHOICES: Choices = &[("mode", &["host", "add"])];
     /// Range checks; resolves `cores: 0` to the number of cores.
@@ -116,8 +123,8 @@ impl<'a> Running<'a> {
 impl Drop for Running<'_> {
     fn drop(&mut self) {
         if RUNNING.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.0.env.metrics.cpu_target.set(0.0);
-            self.0.env.metrics.cpu_achieved.set(0.0);
+            self.0.env.metrics.kinds.cpu.target.set(0.0);
+            self.0.env.metrics.kinds.cpu.achieved.set(0.0);
         }
     }
 }
@@ -191,9 +198,9 @@ async fn control_loop(
         if let Some(busy) = measured {
             let s = shown.map_or(busy, |s| s + SMOOTHING * (busy - s));
             shown = Some(s);
-            m.cpu_achieved.set(s);
+            m.kinds.cpu.achieved.set(s);
         }
-        m.cpu_target.set(target);
+        m.kinds.cpu.target.set(target);
         ctx.report(
             ctx.time_progress(p.duration.0),
             json!({

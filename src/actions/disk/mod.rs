@@ -3,18 +3,19 @@
 //! The I/O runs on its own thread ([`storm`]) in a scratch directory ([`scratch`]) that the
 //! thread removes before it reports back, whether the action completed, failed or was stopped.
 
+pub mod metrics;
 mod scratch;
 mod storm;
 
 pub use scratch::remove_leftovers;
 
 use super::kinds::{ActionKind, Choices};
-use super::metrics::OpLabels;
 use super::ranges::{self, Range};
 use super::{Env, RunCtx, in_range};
 use crate::actions::ActionError;
 use crate::units::{Given, SizeSpec};
 use bytesize::ByteSize;
+use metrics::OpLabels;
 use scratch::ScratchDir;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -75,6 +76,12 @@ impl Default for DiskParams {
 }
 
 impl ActionKind for DiskParams {
+    type Metrics = metrics::DiskMetrics;
+
+    fn metrics(registry: &mut prometheus_client::registry::Registry) -> Self::Metrics {
+        metrics::DiskMetrics::register(registry)
+    }
+
     const TIMED: bool = false;
     const RANGES: &'static [Range] = &[ranges::DISK_OPERATIONS, ranges::DISK_WRITE_RATIO];
     const CHOICES: Choices = &[("pattern", &["random", "sequential"])];
@@ -213,10 +220,10 @@ fn counters(ctx: &RunCtx) -> Counters {
     let m = &ctx.env.metrics;
     let op = |op: &str| OpLabels { op: op.into() };
     Counters {
-        read_ops: m.disk_ops.get_or_create(&op("read")).clone(),
-        write_ops: m.disk_ops.get_or_create(&op("write")).clone(),
-        read_bytes: m.disk_bytes.get_or_create(&op("read")).clone(),
-        write_bytes: m.disk_bytes.get_or_create(&op("write")).clone(),
+        read_ops: m.kinds.disk.ops.get_or_create(&op("read")).clone(),
+        write_ops: m.kinds.disk.ops.get_or_create(&op("write")).clone(),
+        read_bytes: m.kinds.disk.bytes.get_or_create(&op("read")).clone(),
+        write_bytes: m.kinds.disk.bytes.get_or_create(&op("write")).clone(),
     }
 }
 

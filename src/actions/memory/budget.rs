@@ -81,7 +81,7 @@ impl Budget {
 
 /// Bytes memory actions have reserved but do not hold yet: target − held.
 pub fn pending(m: &ActionMetrics) -> u64 {
-    (m.memory_target.get() - m.memory_held.get()).max(0) as u64
+    (m.kinds.memory.target.get() - m.kinds.memory.held.get()).max(0) as u64
 }
 
 /// The configured reserve resolved against `total`, or max(10 % of total, 256 MiB).

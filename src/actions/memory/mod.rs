@@ -7,6 +7,7 @@
 
 mod budget;
 mod child;
+pub mod metrics;
 pub mod worker;
 
 pub use child::SUBCOMMAND;
@@ -64,6 +65,12 @@ impl Default for MemoryParams {
 }
 
 impl ActionKind for MemoryParams {
+    type Metrics = metrics::MemoryMetrics;
+
+    fn metrics(registry: &mut prometheus_client::registry::Registry) -> Self::Metrics {
+        metrics::MemoryMetrics::register(registry)
+    }
+
     /// Range and safety checks; resolves `size` to bytes and refuses (422, with the figures)
     /// what would push available memory below the reserve.
     fn validate(&mut self, env: &Env) -> Result<(), ActionError> {
@@ -119,7 +126,7 @@ impl MemoryParams {
             }
             .check(size)?;
         }
-        let share = GaugeShare::with(metrics.memory_target.clone(), size as i64);
+        let share = GaugeShare::with(metrics.kinds.memory.target.clone(), size as i64);
         self.reservation = Some(Arc::new(share));
         Ok(())
     }
@@ -202,9 +209,12 @@ impl<'a> Gauges<'a> {
         let m = &ctx.env.metrics;
         Gauges {
             _target: reservation.unwrap_or_else(|| {
-                Arc::new(GaugeShare::with(m.memory_target.clone(), target as i64))
+                Arc::new(GaugeShare::with(
+                    m.kinds.memory.target.clone(),
+                    target as i64,
+                ))
             }),
-            held: GaugeShare::new(&m.memory_held),
+            held: GaugeShare::new(&m.kinds.memory.held),
         }
     }
 
@@ -232,13 +242,17 @@ mod tests {
         };
         let mut first = request();
         first.admit(&m).unwrap();
-        assert_eq!(m.memory_target.get(), 60);
+        assert_eq!(m.kinds.memory.target.get(), 60);
         let mut second = request();
         let e = second.admit(&m).unwrap_err();
         assert_eq!(e.field(), Some("size"), "{e}");
         assert!(e.to_string().contains("still to be taken"), "{e}");
         drop(first);
-        assert_eq!(m.memory_target.get(), 0, "the reservation is given back");
+        assert_eq!(
+            m.kinds.memory.target.get(),
+            0,
+            "the reservation is given back"
+        );
         second.admit(&m).unwrap();
     }
 }

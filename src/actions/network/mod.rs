@@ -2,6 +2,7 @@
 //! peer), paced by an absolute schedule (byte n is due at start + 8n / bit rate) and counted
 //! on both ends.
 
+pub mod metrics;
 mod sender;
 mod sink;
 
@@ -59,6 +60,12 @@ impl Default for NetworkParams {
 }
 
 impl ActionKind for NetworkParams {
+    type Metrics = metrics::NetworkMetrics;
+
+    fn metrics(registry: &mut prometheus_client::registry::Registry) -> Self::Metrics {
+        metrics::NetworkMetrics::register(registry)
+    }
+
     const RANGES: &'static [Range] = &[ranges::NETWORK_MBPS];
     const CHOICES: Choices = &[("protocol", &["udp", "tcp"])];
     /// Range and safety checks.
@@ -108,7 +115,7 @@ pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::actions::Params;
-    use crate::actions::metrics::ProtocolLabels;
+    use crate::actions::network::metrics::ProtocolLabels;
     use crate::services::testing::TestBed;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -129,7 +136,9 @@ mod tests {
             .engine
             .env()
             .metrics
-            .network_sent
+            .kinds
+            .network
+            .sent
             .get_or_create(&ProtocolLabels {
                 protocol: "udp".into(),
             })

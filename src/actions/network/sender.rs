@@ -3,7 +3,7 @@
 use super::sink::Sink;
 use super::{NetworkParams, Protocol};
 use crate::actions::RunCtx;
-use crate::actions::metrics::ProtocolLabels;
+use crate::actions::network::metrics::ProtocolLabels;
 use crate::actions::pacer::Pacer;
 use crate::telemetry::FGaugeShare;
 use serde_json::json;
@@ -62,8 +62,8 @@ pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
     let labels = ProtocolLabels {
         protocol: p.protocol.as_str().into(),
     };
-    let sent_counter = m.network_sent.get_or_create(&labels).clone();
-    let received_counter = m.network_received.get_or_create(&labels).clone();
+    let sent_counter = m.kinds.network.sent.get_or_create(&labels).clone();
+    let received_counter = m.kinds.network.received.get_or_create(&labels).clone();
     let sink = match &p.peer {
         None => Some(
             Sink::start(p.protocol, received_counter)
@@ -87,7 +87,7 @@ pub async fn run(p: NetworkParams, ctx: RunCtx) -> Result<(), String> {
     let target = bytes_per_sec.round();
     // This action's share of `jolt_network_target_bytes_per_second` (whole bytes, so the sum
     // over actions returns to exactly 0).
-    let _target: FGaugeShare<&_> = FGaugeShare::with(&m.network_target, target);
+    let _target: FGaugeShare<&_> = FGaugeShare::with(&m.kinds.network.target, target);
     // About a millisecond's worth per write, so pacing is smooth at any rate.
     let max_chunk = match (p.protocol, &sink) {
         (Protocol::Udp, Some(_)) => LOOPBACK_DATAGRAM,

@@ -7,6 +7,7 @@
 //! and counted.
 
 mod http1;
+pub mod metrics;
 mod producer;
 mod schedule;
 mod stats;
@@ -56,6 +57,12 @@ impl Default for TrafficParams {
 }
 
 impl ActionKind for TrafficParams {
+    type Metrics = metrics::TrafficMetrics;
+
+    fn metrics(registry: &mut prometheus_client::registry::Registry) -> Self::Metrics {
+        metrics::TrafficMetrics::register(registry)
+    }
+
     const RANGES: &'static [Range] = &[
         ranges::TRAFFIC_RPS,
         ranges::TRAFFIC_RAMP_FROM,
@@ -104,7 +111,7 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
 mod tests {
     use super::*;
     use crate::actions::Params;
-    use crate::actions::metrics::TrafficLabels;
+    use crate::actions::traffic::metrics::TrafficLabels;
     use crate::services::testing::TestBed;
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,7 +130,9 @@ mod tests {
             .id;
         let m = bed.engine.env().metrics.clone();
         let ok = m
-            .traffic_requests
+            .kinds
+            .traffic
+            .requests
             .get_or_create(&TrafficLabels {
                 target: ECHO.into(),
                 code: "200".into(),
@@ -150,7 +159,7 @@ mod tests {
         bed.engine.set_paused(&id, false).unwrap();
         until_more_than(paused_at + 10).await;
         assert_eq!(
-            m.traffic_dropped.get(),
+            m.kinds.traffic.dropped.get(),
             0,
             "paused time is not counted as dropped"
         );

@@ -62,7 +62,7 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
     let schedule = Schedule::new(p.ramp_from.unwrap_or(p.rps), p.rps, p.duration.0);
     // This action's share of `jolt_traffic_target_requests_per_second`, which sums every
     // running traffic action; whole numbers so the sum returns to exactly 0.
-    let mut rate: FGaugeShare<&_> = FGaugeShare::new(&ctx.env.metrics.traffic_target);
+    let mut rate: FGaugeShare<&_> = FGaugeShare::new(&ctx.env.metrics.kinds.traffic.target);
     let peak = p.rps.max(p.ramp_from.unwrap_or(0.0));
     let backlog = ((peak * BACKLOG_SPAN.as_secs_f64()).ceil() as usize)
         .min(BACKLOG_MAX)
@@ -104,7 +104,7 @@ pub async fn run(p: TrafficParams, ctx: RunCtx) -> Result<(), String> {
         }
         if dropped > 0 {
             shared.stats.dropped.fetch_add(dropped, Relaxed);
-            ctx.env.metrics.traffic_dropped.inc_by(dropped);
+            ctx.env.metrics.kinds.traffic.dropped.inc_by(dropped);
         }
         if let Err(e) = reap(&mut workers) {
             break End::Failed(e);

@@ -8,7 +8,7 @@ use super::http1::Http1;
 use super::stats::Stats;
 use super::target::Target;
 use crate::actions::ActionMetrics;
-use crate::actions::metrics::TrafficLabels;
+use crate::actions::traffic::metrics::TrafficLabels;
 use prometheus_client::metrics::counter::Counter;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -76,7 +76,9 @@ impl Codes {
     fn new(s: &Shared) -> Codes {
         let error = s
             .metrics
-            .traffic_requests
+            .kinds
+            .traffic
+            .requests
             .get_or_create(&labels(s, "error"))
             .clone();
         Codes {
@@ -91,7 +93,9 @@ impl Codes {
             None => {
                 let c = s
                     .metrics
-                    .traffic_requests
+                    .kinds
+                    .traffic
+                    .requests
                     .get_or_create(&labels(s, &code.to_string()))
                     .clone();
                 self.by_code.push((code, c));
@@ -159,7 +163,9 @@ pub async fn run(shared: Arc<Shared>, backlog: async_channel::Receiver<Instant>)
         s.observe(latency);
         shared
             .metrics
-            .traffic_duration
+            .kinds
+            .traffic
+            .duration
             .observe(latency.as_secs_f64());
         shared.idle.fetch_add(1, Relaxed);
     }
