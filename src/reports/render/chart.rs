@@ -216,10 +216,11 @@ pub fn svg(c: &Chart) -> Result<String, Error> {
     Ok(buf)
 }
 
-/// The story as a Gantt chart: one row per step (label, from, to), or per alert.
+/// The story as a Gantt chart: one row per step (label, from, to), or per alert. Each row
+/// has its label on a line of its own above its bars, so a long label never covers a bar.
 pub fn gantt(rows: &[Row], x: (f64, f64)) -> Result<String, Error> {
     let mut buf = String::new();
-    let height = 40 + 24 * rows.len().max(1) as u32;
+    let height = 40 + 34 * rows.len().max(1) as u32;
     {
         let root = SVGBackend::with_string(&mut buf, (WIDTH, height)).into_drawing_area();
         root.fill(&WHITE).map_err(render_err)?;
@@ -248,7 +249,7 @@ pub fn gantt(rows: &[Row], x: (f64, f64)) -> Result<String, Error> {
                 };
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
-                        [(a.max(x0), y - 0.85), (b.min(x1).max(a + 0.3), y - 0.15)],
+                        [(a.max(x0), y - 0.95), (b.min(x1).max(a + 0.3), y - 0.55)],
                         color.filled(),
                     )))
                     .map_err(render_err)?;
@@ -257,8 +258,8 @@ pub fn gantt(rows: &[Row], x: (f64, f64)) -> Result<String, Error> {
             chart
                 .draw_series(std::iter::once(Text::new(
                     label.clone(),
-                    (start, y - 0.2),
-                    ("sans-serif", 13).into_font().color(&BLACK),
+                    (start, y - 0.08),
+                    ("sans-serif", 12).into_font().color(&BLACK),
                 )))
                 .map_err(render_err)?;
         }
