@@ -4,6 +4,7 @@
 #                               a private state dir under WORKDIR and JSON logs in
 #                               WORKDIR/jolt.log; sets JOLT_PID and waits for the listeners.
 # jolt_addr LISTENER            prints the address a listener (metrics|control|services) bound.
+# free_port                     prints a free TCP port on 127.0.0.1 (for Prometheus, Alertmanager).
 
 # JOLT_BIN=target/debug/jolt (an already built binary) skips the release build.
 if [ -z "${JOLT_BIN:-}" ]; then
@@ -30,3 +31,5 @@ start_jolt() {
 }
 
 jolt_addr() { jq -r "select(.listener == \"$1\") | .addr" "$JOLT_LOG" | head -1; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

@@ -28,7 +28,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 PROM_PORT=$(free_port)
 start_jolt "$WORK" --prometheus-url "http://127.0.0.1:$PROM_PORT"
 METRICS=$(jolt_addr metrics)
