@@ -87,3 +87,19 @@ pub fn grafana_link(base: &str, from: f64, to: f64) -> String {
         (to * 1000.0) as i64
     )
 }
+
+/// A sample value as Prometheus writes it (`NaN`, `+Inf`, `-Inf`, or the shortest decimal):
+/// the CSV and the promtool file both carry recorded values this way.
+pub(crate) fn float_text(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
+    } else {
+        format!("{v}")
+    }
+}

@@ -9,6 +9,7 @@
 use super::Error;
 use super::bundle::{Bundle, Rule, Series};
 use super::gotmpl::{Scope, render};
+use crate::reports::float_text;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,20 +32,6 @@ fn grid(s: &Series, t0: f64, step: f64, n: usize) -> Vec<Option<f64>> {
     g
 }
 
-fn number(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        format!("{v}")
-    }
-}
-
 /// promtool's series values: a number per step, `stale` where a series stops, `_` after.
 fn values(g: &[Option<f64>]) -> String {
     let mut out: Vec<String> = Vec::with_capacity(g.len());
@@ -52,7 +39,7 @@ fn values(g: &[Option<f64>]) -> String {
     for v in g {
         match v {
             Some(v) => {
-                out.push(number(*v));
+                out.push(float_text(*v));
                 was = true;
             }
             None if was => {

@@ -3,6 +3,7 @@
 
 use crate::reports::Error;
 use crate::reports::bundle::{Series, SeriesMeta};
+use crate::reports::float_text;
 use std::collections::BTreeMap;
 
 /// Timestamps are kept to the millisecond so columns of one step share their rows.
@@ -31,7 +32,7 @@ pub fn write_with_offset(series: &[Series], start: f64) -> String {
         for c in cells {
             out.push(',');
             if let Some(v) = c {
-                out.push_str(&number(v));
+                out.push_str(&float_text(v));
             }
         }
         out.push('\n');
@@ -46,20 +47,6 @@ pub fn write(series: &[Series]) -> String {
         .filter_map(|s| s.points.first().map(|p| p.0))
         .fold(f64::INFINITY, f64::min);
     write_with_offset(series, if start.is_finite() { start } else { 0.0 })
-}
-
-fn number(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".into()
-    } else if v.is_infinite() {
-        if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        format!("{v}")
-    }
 }
 
 /// A CSV cell, quoted when it holds a comma, a quote or a line break.
