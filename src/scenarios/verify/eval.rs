@@ -68,6 +68,13 @@ pub struct Now {
     pub speed: f64,
 }
 
+impl Now {
+    /// Check-clock seconds of a timeline offset (a step's start, an anchor) at the run's speed.
+    pub fn wall(&self, d: std::time::Duration) -> f64 {
+        d.as_secs_f64() / self.speed
+    }
+}
+
 pub(super) fn pending() -> Outcome {
     Outcome {
         result: Verdict::Pending,

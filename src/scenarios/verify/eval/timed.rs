@@ -14,9 +14,8 @@ pub(super) fn fires(
     rec: &Recording,
     at: Now,
 ) -> Outcome {
-    let wall = |d: Duration| d.as_secs_f64() / at.speed;
     let now = at.now;
-    let a = wall(after.at);
+    let a = at.wall(after.at);
     let deadline = a + within.as_secs_f64();
     let spans = firing_spans(rec, alert);
     if let Some((s, _)) = spans
@@ -91,9 +90,8 @@ pub(super) fn notified(
     rec: &Recording,
     at: Now,
 ) -> Outcome {
-    let wall = |d: Duration| d.as_secs_f64() / at.speed;
     let now = at.now;
-    let a = wall(after.at);
+    let a = at.wall(after.at);
     let deadline = a + within.as_secs_f64();
     let got = rec
         .notices
@@ -150,9 +148,8 @@ pub(super) fn resolves(
     rec: &Recording,
     at: Now,
 ) -> Outcome {
-    let wall = |d: Duration| d.as_secs_f64() / at.speed;
     let now = at.now;
-    let b = wall(after.at);
+    let b = at.wall(after.at);
     let deadline = b + within.as_secs_f64();
     if now < deadline {
         if at.stopped {
