@@ -124,6 +124,9 @@ impl Chromium {
             ])
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg(url)
+            // Chromium's scratch dirs (`org.chromium.Chromium.*`) outlive a killed browser:
+            // kept in the profile, they go with it.
+            .env("TMPDIR", profile.path())
             .process_group(0)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -89,6 +89,8 @@ pub fn chromium_dom(url: &str) -> String {
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg(format!("--log-net-log={}", netlog.display()))
         .args(["--dump-dom", url])
+        // Chromium's scratch dirs (`org.chromium.Chromium.*`) go with the profile.
+        .env("TMPDIR", profile.path())
         .process_group(0)
         .stdin(Stdio::null())
         .stderr(Stdio::null())
