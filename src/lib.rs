@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod events;
+pub mod footprint;
 pub mod listener;
 pub mod logging;
 pub mod merge;

@@ -100,6 +100,9 @@ pub async fn run(
         listeners.services,
         services::router(wired.services),
     );
+    // Everything is built: what startup alone touched goes back (see footprint.rs).
+    let unmapped = crate::footprint::settle();
+    tracing::debug!(unmapped, "startup memory given back");
 
     shutdown.await;
     tracing::info!("shutting down");

@@ -31,6 +31,7 @@ const DOMAIN: &[&str] = &[
     "src/telemetry.rs",
     "src/merge.rs",
     "src/token.rs",
+    "src/footprint.rs",
 ];
 
 /// Names that mean HTTP types in a domain module: a path starting with one of these.
