@@ -74,7 +74,14 @@ fn table() -> Vec<Route> {
 /// same rows.
 pub fn router(state: ControlState) -> Router {
     let sec = state.security.clone();
-    routes::router(&table())
+    let rows = table();
+    let env = state.engine.env();
+    let published = std::sync::Arc::new(routes::Published {
+        help: routes::help(&rows),
+        document: openapi::served(&rows, &env.services.names(), &env.config),
+    });
+    routes::router(&rows)
+        .layer(axum::Extension(published))
         .fallback(|| async { ApiError::NotFound("no such endpoint; GET / lists them".into()) })
         // Outermost last: browser rules (Host, Origin), CORS (answers preflights, so they need
         // no token; outside the JSON rewrite so rewritten errors keep their CORS headers),

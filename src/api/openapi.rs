@@ -7,10 +7,14 @@
 //! `schemas(...)` below or in a per-file `#[derive(OpenApi)]` merged in [`spec`], like
 //! `scenarios::ScenariosDoc`.
 
-use super::routes::Route;
+use super::routes::{Published, Route};
 use super::{alerts, scenarios};
 use crate::actions::{Kind, Params, Source};
-use axum::Json;
+use axum::Extension;
+use axum::body::Bytes;
+use axum::http::header;
+use axum::response::IntoResponse;
+use std::sync::Arc;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{OpenApi as Document, RefOr};
@@ -42,27 +46,43 @@ pub struct ApiDoc;
 /// `GET /openapi.json`.
 #[utoipa::path(get, path = "/openapi.json", tag = "meta",
     responses((status = 200, description = "This document", content_type = "application/json")))]
-pub async fn document(
-    axum::extract::State(st): axum::extract::State<super::ControlState>,
-) -> Json<serde_json::Value> {
-    let env = st.engine.env();
-    Json(exact_spec(&env.services.names(), &env.config))
+pub async fn document(Extension(published): Extension<Arc<Published>>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        published.document.clone(),
+    )
+}
+
+/// The document as served, as JSON: [`exact_spec`] of the route table `rows`.
+pub(super) fn served(
+    rows: &[Route],
+    services: &[&str],
+    limits: &crate::actions::ActionsConfig,
+) -> Bytes {
+    serde_json::to_vec(&exact_spec(rows, services, limits))
+        .unwrap_or_default()
+        .into()
 }
 
 /// The document as served: [`spec`] refined by `openapi_exact` to describe the API exactly;
 /// `services` are the simulated services fault and traffic actions may name.
-pub fn exact_spec(services: &[&str], limits: &crate::actions::ActionsConfig) -> serde_json::Value {
-    let mut doc = serde_json::to_value(spec()).unwrap_or_default();
+pub fn exact_spec(
+    rows: &[Route],
+    services: &[&str],
+    limits: &crate::actions::ActionsConfig,
+) -> serde_json::Value {
+    let mut doc = serde_json::to_value(spec(rows)).unwrap_or_default();
     super::openapi_exact::refine(&mut doc, services, limits);
     doc
 }
 
-/// The whole document: [`ApiDoc`] and the per-file schemas, with the route table's paths.
-pub fn spec() -> Document {
+/// The whole document: [`ApiDoc`] and the per-file schemas, with the paths of the route
+/// table `rows`.
+pub fn spec(rows: &[Route]) -> Document {
     let mut doc = ApiDoc::openapi();
     doc.merge(scenarios::ScenariosDoc::openapi());
     doc.merge(super::reports::ReportsDoc::openapi());
-    let (paths, schemas) = super::routes::documented(&super::table());
+    let (paths, schemas) = super::routes::documented(rows);
     doc.paths.merge(paths);
     doc.components
         .get_or_insert_with(Default::default)
@@ -133,7 +153,7 @@ mod tests {
 
     #[test]
     fn post_actions_has_an_example_per_kind() {
-        let doc = serde_json::to_value(spec()).unwrap();
+        let doc = serde_json::to_value(spec(&crate::api::table())).unwrap();
         let examples = &doc["paths"]["/actions/{kind}"]["post"]["requestBody"]["content"]["application/json"]
             ["examples"];
         for kind in Kind::ALL {
@@ -151,7 +171,7 @@ mod tests {
             max_duration: crate::units::HumanDuration(std::time::Duration::from_secs(2)),
             ..Default::default()
         };
-        let doc = exact_spec(&["auth", "payment"], &limits);
+        let doc = exact_spec(&crate::api::table(), &["auth", "payment"], &limits);
         assert!(doc["paths"]["/actions/{kind}"].is_null());
         for kind in Kind::ALL {
             let op = &doc["paths"][format!("/actions/{kind}")]["post"];

@@ -67,6 +67,16 @@ impl Route {
     }
 }
 
+/// What the API says about itself (`GET /` and `GET /openapi.json`), built once with the
+/// router from the same rows: composing every route's schemas takes about 2 MB of short-lived
+/// heap, so it happens at startup, before `footprint::settle`, and never per request.
+pub struct Published {
+    /// The lines of `GET /`, in table order.
+    pub help: Vec<HelpLine>,
+    /// The OpenAPI document as served, as JSON.
+    pub document: axum::body::Bytes,
+}
+
 /// One line of `GET /`.
 pub struct HelpLine {
     /// HTTP method, upper case.
