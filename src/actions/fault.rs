@@ -2,6 +2,7 @@
 //! healed when it ends, is stopped or its run is paused (and re-applied on resume).
 
 use super::kinds::ActionKind;
+use super::pacer::Pacer;
 use super::ranges::{self, Range};
 use super::{Env, RunCtx, check_timing, in_range};
 use crate::actions::ActionError;
@@ -10,6 +11,7 @@ use crate::units::{Given, HumanDuration};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// The largest latency a fault may add.
 const MAX_LATENCY: Duration = Duration::from_secs(super::ranges::MAX_LATENCY_SECS);
@@ -136,11 +138,11 @@ pub async fn run(p: FaultParams, ctx: RunCtx) -> Result<(), String> {
         }
         ctx.report(ctx.time_progress(p.duration.0), achieved);
     };
-    let mut pause = ctx.pause_watch();
+    let mut pacer = Pacer::start(&ctx);
     // Dropping the guard heals the service, on every way out of this loop.
     let mut guard = None;
     loop {
-        let paused = *pause.borrow_and_update();
+        let paused = pacer.paused();
         if paused {
             guard = None;
         } else if guard.is_none() {
@@ -151,15 +153,15 @@ pub async fn run(p: FaultParams, ctx: RunCtx) -> Result<(), String> {
         if left.is_zero() {
             break;
         }
-        let wait = if paused {
-            Duration::MAX
+        let going = if paused {
+            pacer.wait_resumed().await
         } else {
-            left.min(REPORT_EVERY)
+            pacer
+                .sleep_until(Instant::now() + left.min(REPORT_EVERY))
+                .await
         };
-        tokio::select! {
-            _ = ctx.cancelled() => break,
-            _ = tokio::time::sleep(wait) => {}
-            _ = pause.changed() => {}
+        if !going {
+            break;
         }
     }
     drop(guard);

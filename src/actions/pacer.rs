@@ -1,6 +1,7 @@
-//! The one pause-aware pacer of the kinds that follow an absolute schedule (traffic, network)
-//! or a sequence of steps (disk): while the action's run is paused the load goes away, and on
-//! resume the schedule's origin moves by the pause, so nothing is sent late in a burst.
+//! The one pause-aware pacer of the kinds that follow an absolute schedule (traffic, network),
+//! a sequence of steps (disk) or hold a state while active (fault): while the action's run is
+//! paused the load goes away, and on resume the schedule's origin moves by the pause, so
+//! nothing is sent late in a burst.
 
 use super::RunCtx;
 use std::time::Duration;
