@@ -120,6 +120,7 @@ impl Engine {
                     error: None,
                     finished_at: None,
                 }),
+                begun: watch::Sender::new(false),
                 done: watch::Sender::new(false),
             })
         });
@@ -161,7 +162,7 @@ impl Engine {
                 crate::supervise::injection_point(&point);
                 params.run(ctx).await
             };
-            match crate::supervise::catch_panic(run).await {
+            match crate::supervise::catch_panic(first_poll(run, &entry.begun)).await {
                 Ok(result) => engine.finish(&entry, result, false),
                 Err(panic) => {
                     tracing::error!(id = %entry.id, panic = %panic, "an action's task panicked");
@@ -231,6 +232,7 @@ impl Engine {
         );
         // Whatever the task spawned on its own (workers, watchers) hangs off this token.
         entry.cancel.cancel();
+        entry.begun.send_replace(true);
         entry.done.send_replace(true);
     }
 
@@ -301,6 +303,22 @@ impl Engine {
         Ok(())
     }
 
+    /// Waits (bounded) until the action's task has begun, so that what the kind does first is in
+    /// effect when the API answers: a script that POSTs a fault and then calls the service sees
+    /// the fault.
+    pub async fn begun(&self, id: &str) {
+        let Some((entry, _)) = self.find(id) else {
+            return;
+        };
+        let mut rx = entry.begun.subscribe();
+        if tokio::time::timeout(STOP_WAIT, rx.wait_for(|b| *b))
+            .await
+            .is_err()
+        {
+            tracing::warn!(id, "action's task did not begin within {STOP_WAIT:?}");
+        }
+    }
+
     /// Waits until the action has finished (for scenario runners); returns its final view.
     pub async fn wait(&self, id: &str) -> Result<ActionView, ActionError> {
         let (entry, _) = self.find(id).ok_or_else(|| not_found(id))?;
@@ -308,6 +326,20 @@ impl Engine {
         let _ = rx.wait_for(|d| *d).await;
         Ok(entry.view())
     }
+}
+
+/// Runs `fut`, flipping `begun` once its first poll has returned.
+async fn first_poll<F: Future>(fut: F, begun: &watch::Sender<bool>) -> F::Output {
+    let mut fut = std::pin::pin!(fut);
+    let mut first = true;
+    std::future::poll_fn(|cx| {
+        let polled = fut.as_mut().poll(cx);
+        if std::mem::take(&mut first) {
+            begun.send_replace(true);
+        }
+        polled
+    })
+    .await
 }
 
 async fn wait_done(entry: &Entry) {

@@ -56,6 +56,9 @@ pub struct Entry {
     pub(super) paused: watch::Sender<bool>,
     pub(super) clock: Mutex<ActiveClock>,
     pub(super) status: Mutex<Status>,
+    /// Flips to true once the task's first poll has returned (what the kind does before its
+    /// first await, like a fault's apply, has happened) or the task has finished.
+    pub(super) begun: watch::Sender<bool>,
     /// Flips to true once the task has finished and cleaned up.
     pub(super) done: watch::Sender<bool>,
 }

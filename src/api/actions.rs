@@ -41,6 +41,7 @@ pub async fn start(
     };
     let params = Params::parse(kind, src)?;
     let view = st.engine.start(params, None, None)?;
+    st.engine.begun(&view.id).await;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
