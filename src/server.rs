@@ -100,9 +100,12 @@ pub async fn run(
         listeners.services,
         services::router(wired.services),
     );
-    // Everything is built: what startup alone touched goes back (see footprint.rs).
-    let unmapped = crate::footprint::settle();
-    tracing::debug!(unmapped, "startup memory given back");
+    // Everything is built: what startup alone touched goes back (see footprint.rs), on a
+    // blocking thread so the first requests do not wait behind it.
+    tasks.spawn_blocking(|| {
+        let unmapped = crate::footprint::settle();
+        tracing::debug!(unmapped, "startup memory given back");
+    });
 
     shutdown.await;
     tracing::info!("shutting down");
