@@ -142,7 +142,7 @@ fn charts(b: &Bundle) -> Result<Vec<ChartView>, Error> {
             })?,
         });
     }
-    let groups: [(&'static str, &str, &str, &[&str]); 8] = [
+    let groups: [(&'static str, &str, &str, &[&str]); 7] = [
         (
             "host",
             "host-utilisation",
@@ -185,12 +185,24 @@ fn charts(b: &Bundle) -> Result<Vec<ChartView>, Error> {
             "Latency p99 by service",
             &["service_p99"],
         ),
-        ("action", "", "", &[]),
     ];
+    // A chart of `lines` over the run, with the steps as bands (no threshold, no alert strip).
+    let plain = |section, id: String, title: String, unit: &str, lines| {
+        Ok::<_, Error>(ChartView {
+            section,
+            id,
+            title,
+            svg: chart::svg(&Chart {
+                unit,
+                lines,
+                threshold: None,
+                bands: &bands,
+                strip: None,
+                x,
+            })?,
+        })
+    };
     for (section, id, title, names) in groups {
-        if section == "action" {
-            break;
-        }
         let series: Vec<&Series> = b
             .group(section)
             .filter(|s| names.contains(&s.meta.name.as_str()))
@@ -206,19 +218,7 @@ fn charts(b: &Bundle) -> Result<Vec<ChartView>, Error> {
                 service_label(s)
             }
         });
-        out.push(ChartView {
-            section,
-            id: id.into(),
-            title: title.into(),
-            svg: chart::svg(&Chart {
-                unit: &unit,
-                lines,
-                threshold: None,
-                bands: &bands,
-                strip: None,
-                x,
-            })?,
-        });
+        out.push(plain(section, id.into(), title.into(), &unit, lines)?);
     }
     for (kind, target, achieved) in [
         ("cpu", "cpu_target", "cpu_achieved"),
@@ -239,19 +239,13 @@ fn charts(b: &Bundle) -> Result<Vec<ChartView>, Error> {
             let id = s.meta.labels.get("id").cloned().unwrap_or_default();
             format!("{} {id}", s.meta.name.rsplit('_').next().unwrap_or(""))
         });
-        out.push(ChartView {
-            section: "action",
-            id: format!("action-{kind}"),
-            title: format!("{kind}: target vs achieved"),
-            svg: chart::svg(&Chart {
-                unit: &unit,
-                lines,
-                threshold: None,
-                bands: &bands,
-                strip: None,
-                x,
-            })?,
-        });
+        out.push(plain(
+            "action",
+            format!("action-{kind}"),
+            format!("{kind}: target vs achieved"),
+            &unit,
+            lines,
+        )?);
     }
     Ok(out)
 }
