@@ -84,13 +84,7 @@ impl Engine {
                 _ => Ok(()),
             });
         if let Err(e) = checked {
-            self.env.events.emit(
-                "action_refused",
-                Severity::Warning,
-                format!("{kind} action refused: {e}"),
-                json!({ "kind": kind, "run": run, "reason": e.to_string() }),
-            );
-            return Err(e);
+            return Err(self.refused(kind, &run, e));
         }
         let shown = params.to_json();
         let duration = params.duration();
@@ -124,18 +118,7 @@ impl Engine {
                 done: watch::Sender::new(false),
             })
         });
-        let entry = match admitted {
-            Ok(entry) => entry,
-            Err(e) => {
-                self.env.events.emit(
-                    "action_refused",
-                    Severity::Warning,
-                    format!("{kind} action refused: {e}"),
-                    json!({ "kind": kind, "run": run, "reason": e.to_string() }),
-                );
-                return Err(e);
-            }
-        };
+        let entry = admitted.map_err(|e| self.refused(kind, &run, e))?;
         let m = &self.env.metrics;
         let kl = KindLabels {
             kind: kind.as_str().into(),
@@ -172,6 +155,17 @@ impl Engine {
             }
         });
         Ok(view)
+    }
+
+    /// Emits `action_refused` for `e` (a bad parameter or a full house) and gives it back.
+    fn refused(&self, kind: super::Kind, run: &Option<String>, e: ActionError) -> ActionError {
+        self.env.events.emit(
+            "action_refused",
+            Severity::Warning,
+            format!("{kind} action refused: {e}"),
+            json!({ "kind": kind, "run": run, "reason": e.to_string() }),
+        );
+        e
     }
 
     /// Records the outcome, updates metrics and moves the entry to the history. A task that
