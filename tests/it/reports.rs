@@ -7,7 +7,7 @@
 use crate::common;
 use crate::stack;
 
-use common::{Daemon, agent, call, wait_for};
+use common::{Daemon, call, wait_for};
 use serde_json::Value;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -40,12 +40,8 @@ pub fn fetch(d: &Daemon, path: &str, accept: Option<&str>) -> (u16, String, Stri
 
 /// Uploads `yaml` as scenario `name` and starts it; returns the run id.
 pub fn start(d: &Daemon, name: &str, yaml: &str) -> String {
-    let r = agent()
-        .put(&d.control_url(&format!("/scenarios/{name}")))
-        .header("Content-Type", "application/yaml")
-        .send(yaml)
-        .expect("PUT scenario");
-    assert!(r.status().is_success(), "PUT {name}: {}", r.status());
+    let (status, put) = common::put_scenario(d, name, yaml);
+    assert!((200..300).contains(&status), "PUT {name}: {status} {put}");
     let (status, run) = call(
         "POST",
         &d.control_url(&format!("/scenarios/{name}/start")),

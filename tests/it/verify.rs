@@ -5,21 +5,10 @@
 
 use crate::common;
 
-use common::{Daemon, agent, call, wait_for};
+use common::{Daemon, call, put_scenario as put, wait_for};
 use serde_json::Value;
 use std::process::Command;
 use std::time::Duration;
-
-fn put(d: &Daemon, name: &str, yaml: &str) -> (u16, Value) {
-    let mut r = agent()
-        .put(&d.control_url(&format!("/scenarios/{name}")))
-        .header("Content-Type", "application/yaml")
-        .send(yaml)
-        .unwrap();
-    let status = r.status().as_u16();
-    let body = r.body_mut().read_to_string().unwrap();
-    (status, serde_json::from_str(&body).unwrap_or(Value::Null))
-}
 
 const STEPS: &str = "title: t\nduration: 4s\nsteps:\n  - id: load\n    at: 0\n    action: {kind: fault, service: search, latency: 1ms}\n    duration: 3s\n";
 

@@ -209,14 +209,8 @@ fn verified_scenarios_against_the_real_stack() {
         )
     };
     let put = |name: &str, text: &str| {
-        let s = common::agent()
-            .put(&live.jolt.control_url(&format!("/scenarios/{name}")))
-            .header("Content-Type", "application/yaml")
-            .send(text)
-            .unwrap()
-            .status()
-            .as_u16();
-        assert_eq!(s, 201, "PUT {name}");
+        let (s, body) = common::put_scenario(&live.jolt, name, text);
+        assert_eq!(s, 201, "PUT {name}: {body}");
     };
     put(
         "no-such-alert",

@@ -271,6 +271,19 @@ pub fn cpu_seconds(pid: u32) -> f64 {
     (f[11] + f[12]) / hz
 }
 
+/// `PUT /scenarios/{name}` with `text` (YAML, or JSON, which is YAML too); returns the
+/// status and the JSON body (null when there is none).
+pub fn put_scenario(d: &Daemon, name: &str, text: &str) -> (u16, serde_json::Value) {
+    let mut r = agent()
+        .put(&d.control_url(&format!("/scenarios/{name}")))
+        .header("Content-Type", "application/yaml")
+        .send(text)
+        .expect("PUT scenario");
+    let status = r.status().as_u16();
+    let body = r.body_mut().read_to_string().unwrap_or_default();
+    (status, serde_json::from_str(&body).unwrap_or_default())
+}
+
 /// Starts a scenario run of one step, `action` (a JSON object with `kind`), at 0:00 and
 /// lasting `duration`; returns (run id, the step's action id).
 pub fn start_one_step_run(d: &Daemon, action: &str, duration: &str) -> (String, String) {
@@ -278,12 +291,8 @@ pub fn start_one_step_run(d: &Daemon, action: &str, duration: &str) -> (String, 
     let body = format!(
         r#"{{"title": "one step", "duration": "{duration}", "steps": [{{"at": "0:00", "action": {action}}}]}}"#
     );
-    let req = agent()
-        .put(&d.control_url(&format!("/scenarios/{name}")))
-        .header("Content-Type", "application/json")
-        .send(&body)
-        .expect("request");
-    assert!(req.status().is_success(), "PUT scenario: {}", req.status());
+    let (status, put) = put_scenario(d, &name, &body);
+    assert!((200..300).contains(&status), "PUT scenario: {status} {put}");
     let (status, run) = call(
         "POST",
         &d.control_url(&format!("/scenarios/{name}/start")),
