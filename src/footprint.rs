@@ -18,9 +18,9 @@ pub fn settle() -> u64 {
     let Ok(smaps) = fs::read_to_string("/proc/self/smaps") else {
         return 0;
     };
-    clean_file_ranges(&smaps)
+    clean_mappings(&smaps)
         .into_iter()
-        .map(|(start, len)| {
+        .map(|Clean { start, len, .. }| {
             // SAFETY: the range is a whole mapping of a file, read-only, holding no anonymous
             // (copied-on-write) page, so dropping its pages loses nothing: the next access
             // maps the same page cache page again.
@@ -40,21 +40,41 @@ fn trim_heap() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn trim_heap() {}
 
-/// The (start, length) of each mapping in `smaps` that is backed by a file, not writable, and
-/// holds no anonymous page: a relocated read-only section (RELRO) holds anonymous pages and is
-/// left alone, as is every writable or anonymous mapping.
-fn clean_file_ranges(smaps: &str) -> Vec<(usize, usize)> {
+/// A mapping [`settle`] drops.
+#[derive(Debug, PartialEq)]
+struct Clean {
+    start: usize,
+    len: usize,
+    /// Its `Rss:` when read, in KiB.
+    rss_kib: u64,
+}
+
+/// Each mapping in `smaps` that is backed by a file, not writable, and holds no anonymous
+/// page: a relocated read-only section (RELRO) holds anonymous pages and is left alone, as is
+/// every writable or anonymous mapping. (`Rss:` comes before `Anonymous:` in each entry.)
+fn clean_mappings(smaps: &str) -> Vec<Clean> {
     let mut out = Vec::new();
-    let mut current: Option<(usize, usize)> = None;
+    let mut current: Option<Clean> = None;
     for line in smaps.lines() {
         let mut fields = line.split_ascii_whitespace();
         let Some(first) = fields.next() else { continue };
-        if let Some((start, end)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
-            current = mapping(start, end, fields.collect());
-        } else if first == "Anonymous:" {
-            let anon = fields.next().and_then(|v| v.parse::<u64>().ok());
-            if let (Some(range), Some(0)) = (current.take(), anon) {
-                out.push(range);
+        let kib = fields.clone().next().and_then(|v| v.parse::<u64>().ok());
+        match (first, kib) {
+            ("Rss:", Some(rss)) => {
+                if let Some(c) = current.as_mut() {
+                    c.rss_kib = rss;
+                }
+            }
+            ("Anonymous:", anon) => {
+                if let (Some(c), Some(0)) = (current.take(), anon) {
+                    out.push(c);
+                }
+            }
+            _ => {
+                if let Some((start, end)) = first.split_once('-').filter(|_| !first.ends_with(':'))
+                {
+                    current = mapping(start, end, fields.collect());
+                }
             }
         }
     }
@@ -63,7 +83,7 @@ fn clean_file_ranges(smaps: &str) -> Vec<(usize, usize)> {
 
 /// A mapping header (`start-end perms offset dev inode path`) worth dropping: read-only,
 /// private and named by an absolute path (a file, not `[heap]`, `[vdso]` or anonymous).
-fn mapping(start: &str, end: &str, rest: Vec<&str>) -> Option<(usize, usize)> {
+fn mapping(start: &str, end: &str, rest: Vec<&str>) -> Option<Clean> {
     let [perms, _offset, _dev, inode, path, ..] = rest.as_slice() else {
         return None;
     };
@@ -73,7 +93,11 @@ fn mapping(start: &str, end: &str, rest: Vec<&str>) -> Option<(usize, usize)> {
     }
     let start = usize::from_str_radix(start, 16).ok()?;
     let end = usize::from_str_radix(end, 16).ok()?;
-    (end > start).then_some((start, end - start))
+    (end > start).then_some(Clean {
+        start,
+        len: end - start,
+        rss_kib: 0,
+    })
 }
 
 #[cfg(test)]
@@ -106,37 +130,24 @@ Anonymous:             0 kB
 
     #[test]
     fn only_clean_read_only_file_mappings_are_dropped() {
+        let clean = |start, end, rss_kib| Clean {
+            start,
+            len: end - start,
+            rss_kib,
+        };
         assert_eq!(
-            clean_file_ranges(SMAPS),
+            clean_mappings(SMAPS),
             vec![
-                (0x55b8ced13000, 0x55b8cef5d000 - 0x55b8ced13000),
-                (0x55b8cef5d000, 0x55b8cf7cd000 - 0x55b8cef5d000),
-                (0x7fca9a9fd000, 0x7fca9ab53000 - 0x7fca9a9fd000),
+                clean(0x55b8ced13000, 0x55b8cef5d000, 1204),
+                clean(0x55b8cef5d000, 0x55b8cf7cd000, 0),
+                clean(0x7fca9a9fd000, 0x7fca9ab53000, 0),
             ]
         );
     }
 
-    /// Sums `Rss:` over the mappings [`clean_file_ranges`] picks.
+    /// `Rss:` summed over the mappings [`settle`] drops.
     fn resident_kib(smaps: &str) -> u64 {
-        let picked = clean_file_ranges(smaps);
-        let mut sum = 0;
-        let mut inside = false;
-        for line in smaps.lines() {
-            if let Some((start, _)) = line
-                .split_once('-')
-                .filter(|_| !line.starts_with(|c: char| c.is_ascii_uppercase()))
-            {
-                inside =
-                    usize::from_str_radix(start, 16).is_ok_and(|s| picked.iter().any(|r| r.0 == s));
-            } else if let Some(kib) = line.strip_prefix("Rss:").filter(|_| inside) {
-                sum += kib
-                    .trim()
-                    .trim_end_matches(" kB")
-                    .parse::<u64>()
-                    .unwrap_or(0);
-            }
-        }
-        sum
+        clean_mappings(smaps).iter().map(|c| c.rss_kib).sum()
     }
 
     #[test]
